@@ -1,0 +1,33 @@
+import { log } from '@temporalio/activity';
+import { estimateClipCost, priceFor } from '../cost/prices.js';
+import { BudgetExceededError, toApplicationFailure } from '../shared/errors.js';
+import { formatUsd } from '../shared/money.js';
+import type { ActivityDeps } from './deps.js';
+import type { BudgetCheck, BudgetCheckInput } from './types.js';
+
+export function createCheckBudget({ config, costTracker }: Pick<ActivityDeps, 'config' | 'costTracker'>) {
+  return async function checkBudget(input: BudgetCheckInput): Promise<BudgetCheck> {
+    const price = priceFor(config.prices, input.model);
+    const perClipMicroUsd: Record<number, number> = {};
+    for (const clip of input.clips) perClipMicroUsd[clip.clipIndex] = estimateClipCost(price, clip.durationS);
+    const estimatedMicroUsd = Object.values(perClipMicroUsd).reduce((a, b) => a + b, 0);
+    const currentMicroUsd = await costTracker.getTotalCost(input.jobId);
+    const limitMicroUsd = input.budgetLimitMicroUsd;
+    log.info('budget check', {
+      jobId: input.jobId,
+      current: formatUsd(currentMicroUsd),
+      estimated: formatUsd(estimatedMicroUsd),
+      limit: formatUsd(limitMicroUsd),
+    });
+    if (currentMicroUsd + estimatedMicroUsd > limitMicroUsd) {
+      throw toApplicationFailure(
+        new BudgetExceededError(
+          `job ${input.jobId}: estimated cost ${formatUsd(estimatedMicroUsd)} for ${input.clips.length} clips ` +
+            `plus ${formatUsd(currentMicroUsd)} already spent (current) exceeds the budget limit ${formatUsd(limitMicroUsd)}`,
+        ),
+        [{ currentMicroUsd, estimatedMicroUsd, limitMicroUsd }],
+      );
+    }
+    return { currentMicroUsd, estimatedMicroUsd, limitMicroUsd, perClipMicroUsd };
+  };
+}

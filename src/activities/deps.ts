@@ -1,0 +1,16 @@
+import type { Config } from '../config.js';
+import type { CostTracker } from '../cost/tracker.js';
+import type { downloadImage } from '../media/image-download.js';
+import type { Probe } from '../media/probe.js';
+import type { VideoProvider } from '../providers/provider.js';
+
+/** Everything the activities touch, passed in so tests can hand in fakes. */
+export interface ActivityDeps {
+  provider: VideoProvider;
+  probe: Probe;
+  costTracker: CostTracker;
+  config: Pick<Config, 'environment' | 'job' | 'generation' | 'prices' | 'outputDir' | 'image'>;
+  /** How often a running prediction is polled (and the activity heartbeats). */
+  pollIntervalMs: number;
+  downloadImage?: typeof downloadImage;
+}

@@ -1,0 +1,63 @@
+import type { RetrySettings } from '../config.js';
+import type { Clip, ClipFailure, ClipPrompt, JobOptions } from '../shared/model.js';
+import type { MicroUsd } from '../shared/money.js';
+
+/** The worker's defaults merged with a job's options: what the workflow runs by. */
+export interface JobSettings {
+  environment: string;
+  concurrency: number;
+  minClips: number;
+  budgetLimitMicroUsd: MicroUsd;
+  clipTimeoutS: number;
+  heartbeatTimeoutS: number;
+  retry: RetrySettings;
+  provider: string;
+  model: string;
+  fallbackModel?: string;
+}
+
+export interface JobSettingsInput {
+  options?: JobOptions;
+  clipCount: number;
+}
+
+export interface BudgetCheckInput {
+  jobId: string;
+  clips: Pick<ClipPrompt, 'clipIndex' | 'durationS'>[];
+  model: string;
+  budgetLimitMicroUsd: MicroUsd;
+}
+
+export interface BudgetCheck {
+  currentMicroUsd: MicroUsd;
+  estimatedMicroUsd: MicroUsd;
+  limitMicroUsd: MicroUsd;
+  perClipMicroUsd: Record<number, MicroUsd>;
+}
+
+export interface PrepareImageInput {
+  jobId: string;
+  clipIndex: number;
+  url: string;
+}
+
+export type PreparedImage = { ok: true; path: string } | { ok: false; reason: string };
+
+export interface GenerateClipInput {
+  jobId: string;
+  clip: ClipPrompt;
+  model: string;
+  imagePath?: string;
+  imageNote?: string;
+}
+
+export interface ReportInput {
+  jobId: string;
+  clipPrompts: Pick<ClipPrompt, 'clipIndex'>[];
+  clips: Clip[];
+  failures: ClipFailure[];
+  totalCostMicroUsd: MicroUsd;
+  totalGenerationTimeS: number;
+  minClips: number;
+  budget: BudgetCheck;
+}

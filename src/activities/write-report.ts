@@ -1,0 +1,75 @@
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { log } from '@temporalio/activity';
+import { microsToUsd } from '../shared/money.js';
+import type { ActivityDeps } from './deps.js';
+import { reportPath } from './paths.js';
+import type { ReportInput } from './types.js';
+
+export interface ReportRow {
+  clipIndex: number;
+  path: string | null;
+  success: boolean;
+  provider: string | null;
+  model: string | null;
+  costUsd: number;
+  generationTimeS: number;
+  attempts: number;
+  error: string | null;
+  errorType: string | null;
+  imageNote: string | null;
+}
+
+export function buildReport(input: ReportInput) {
+  const clipsByIndex = new Map(input.clips.map((c) => [c.clipIndex, c]));
+  const failuresByIndex = new Map(input.failures.map((f) => [f.clipIndex, f]));
+  const rows: ReportRow[] = input.clipPrompts.map(({ clipIndex }) => {
+    const clip = clipsByIndex.get(clipIndex);
+    const failure = failuresByIndex.get(clipIndex);
+    return {
+      clipIndex,
+      path: clip?.path ?? null,
+      success: clip !== undefined,
+      provider: clip?.provider ?? null,
+      model: clip?.model ?? null,
+      costUsd: clip?.costUsd ?? 0,
+      generationTimeS: clip?.generationTimeS ?? 0,
+      attempts: clip?.attempts ?? failure?.attempts ?? 0,
+      error: failure?.message ?? null,
+      errorType: failure?.errorType ?? null,
+      imageNote: clip?.imageNote ?? null,
+    };
+  });
+  const total = input.clipPrompts.length;
+  return {
+    jobId: input.jobId,
+    totalClips: total,
+    successfulClips: input.clips.length,
+    failedClips: input.failures.length,
+    successRate: total === 0 ? 0 : input.clips.length / total,
+    minClips: input.minClips,
+    meetsMinimum: input.clips.length >= input.minClips,
+    totalCostUsd: microsToUsd(input.totalCostMicroUsd),
+    totalCostMicroUsd: input.totalCostMicroUsd,
+    totalTimeS: input.totalGenerationTimeS,
+    budget: {
+      limitUsd: microsToUsd(input.budget.limitMicroUsd),
+      spentBeforeJobUsd: microsToUsd(input.budget.currentMicroUsd),
+      estimatedUsd: microsToUsd(input.budget.estimatedMicroUsd),
+      actualUsd: microsToUsd(input.totalCostMicroUsd),
+    },
+    clips: rows,
+  };
+}
+
+export function createWriteReport({ config }: Pick<ActivityDeps, 'config'>) {
+  return async function writeReport(input: ReportInput): Promise<string> {
+    const file = reportPath(config.outputDir, input.jobId);
+    await mkdir(path.dirname(file), { recursive: true });
+    const temp = `${file}.${process.pid}.tmp`;
+    await writeFile(temp, `${JSON.stringify(buildReport(input), null, 2)}\n`);
+    await rename(temp, file);
+    log.info('report written', { jobId: input.jobId, path: file });
+    return file;
+  };
+}

@@ -1,0 +1,238 @@
+import path from 'node:path';
+import { z } from 'zod';
+import type { PriceTable } from './cost/prices.js';
+import { parseFaultPlan, type FaultPlan } from './providers/faults.js';
+import { usdToMicros, type MicroUsd } from './shared/money.js';
+import { TASK_QUEUE } from './shared/names.js';
+
+/**
+ * The only module that reads the environment. Worker, client and CLI call loadConfig() once and
+ * pass the result down; everything else takes what it needs as parameters.
+ */
+
+export type Environment = 'development' | 'production';
+export type ProviderName = 'local' | 'replicate';
+
+export interface GenerationSettings {
+  provider: ProviderName;
+  model: string;
+  fallbackModel?: string;
+  /** Short side of the rendered video, in pixels. */
+  shortSide: number;
+  fps: number;
+  /** Validation: a clip whose short side is smaller is rejected. */
+  minShortSide: number;
+  minSizeBytes: number;
+  minDurationS: number;
+}
+
+export interface RetrySettings {
+  initialIntervalS: number;
+  backoffCoefficient: number;
+  maximumIntervalS: number;
+  /** Attempts in all, the first included: 4 means three retries. */
+  maximumAttempts: number;
+}
+
+export interface JobDefaults {
+  concurrency: number;
+  minClips: number;
+  budgetLimitMicroUsd: MicroUsd;
+  clipTimeoutS: number;
+  heartbeatTimeoutS: number;
+  retry: RetrySettings;
+}
+
+export interface ImageSettings {
+  allowPrivateHosts: boolean;
+  maxBytes: number;
+  connectTimeoutMs: number;
+  totalTimeoutMs: number;
+}
+
+export interface Config {
+  environment: Environment;
+  temporal: { address?: string; namespace: string; taskQueue: string; cliPath?: string; uiPort: number };
+  job: JobDefaults;
+  generation: GenerationSettings;
+  prices: PriceTable;
+  outputDir: string;
+  dataDir: string;
+  /** PostgreSQL for the cost tracker; without it an embedded PGlite database in dataDir. */
+  databaseUrl?: string;
+  image: ImageSettings;
+  local: { faults: FaultPlan; delayMs: number };
+  replicate: { apiToken?: string; baseUrl?: string; pollIntervalMs: number; maxRetryAfterS: number };
+  logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+}
+
+const GENERATION: Record<Environment, GenerationSettings> = {
+  development: {
+    provider: 'local',
+    model: 'clipflow/local-ffmpeg',
+    shortSide: 720,
+    fps: 24,
+    minShortSide: 720,
+    minSizeBytes: 100_000,
+    minDurationS: 1,
+  },
+  production: {
+    provider: 'replicate',
+    model: 'minimax/video-01',
+    fallbackModel: 'wan-video/wan-2.1-t2v-480p',
+    shortSide: 720,
+    fps: 24,
+    minShortSide: 720,
+    minSizeBytes: 100_000,
+    minDurationS: 1,
+  },
+};
+
+const DEFAULT_BUDGET_USD: Record<Environment, number> = { development: 2, production: 50 };
+
+export const DEFAULT_PRICES: PriceTable = {
+  'clipflow/local-ffmpeg': { usdPerOutputSecond: 0 },
+  'minimax/video-01': { usdPerPrediction: 0.5 },
+  'wan-video/wan-2.1-t2v-480p': { usdPerPredictSecond: 0.000975, estimatedPredictSecondsPerOutputSecond: 40 },
+};
+
+const bool = z
+  .enum(['1', '0', 'true', 'false', 'yes', 'no'])
+  .transform((v) => v === '1' || v === 'true' || v === 'yes');
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const positive = (max: number) => z.coerce.number().positive().max(max);
+
+const PriceTableSchema = z.record(
+  z.string(),
+  z
+    .object({
+      usdPerOutputSecond: z.number().nonnegative(),
+      usdPerPrediction: z.number().nonnegative(),
+      usdPerPredictSecond: z.number().nonnegative(),
+      estimatedPredictSecondsPerOutputSecond: z.number().nonnegative(),
+    })
+    .partial()
+    .strict(),
+);
+
+const EnvSchema = z.object({
+  CLIPFLOW_ENV: z.enum(['development', 'production']).default('development'),
+  TEMPORAL_ADDRESS: z.string().min(1).optional(),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default(TASK_QUEUE),
+  TEMPORAL_CLI_PATH: z.string().min(1).optional(),
+  TEMPORAL_UI_PORT: int(1, 65535).default(8233),
+  VIDEO_GENERATOR_CONCURRENCY: int(1, 100).default(3),
+  VIDEO_GENERATOR_MIN_CLIPS: int(1, 10_000).default(3),
+  VIDEO_GENERATOR_BUDGET_USD: positive(100_000).optional(),
+  VIDEO_PROVIDER: z.enum(['local', 'replicate']).optional(),
+  VIDEO_MODEL: z.string().min(1).optional(),
+  VIDEO_FALLBACK_MODEL: z.string().optional(),
+  VIDEO_SHORT_SIDE: int(64, 4320).optional(),
+  VIDEO_MIN_SHORT_SIDE: int(1, 4320).optional(),
+  VIDEO_FPS: int(1, 120).optional(),
+  CLIP_TIMEOUT_S: positive(3600).default(300),
+  CLIP_HEARTBEAT_TIMEOUT_S: positive(600).default(30),
+  RETRY_INITIAL_INTERVAL_S: positive(3600).default(2),
+  RETRY_BACKOFF_COEFFICIENT: z.coerce.number().min(1).max(10).default(2),
+  RETRY_MAXIMUM_INTERVAL_S: positive(3600).default(60),
+  RETRY_MAXIMUM_ATTEMPTS: int(1, 20).default(4),
+  CLIPFLOW_PRICES: z.string().optional(),
+  OUTPUT_DIR: z.string().min(1).default('outputs'),
+  CLIPFLOW_DATA_DIR: z.string().min(1).default('.data'),
+  DATABASE_URL: z.string().min(1).optional(),
+  IMAGE_ALLOW_PRIVATE_HOSTS: bool.default(false),
+  IMAGE_MAX_BYTES: int(1, 200_000_000).default(10_000_000),
+  IMAGE_CONNECT_TIMEOUT_MS: int(1, 120_000).default(5_000),
+  IMAGE_TOTAL_TIMEOUT_MS: int(1, 600_000).default(30_000),
+  LOCAL_PROVIDER_FAULTS: z.string().default(''),
+  LOCAL_PROVIDER_DELAY_MS: int(0, 3_600_000).default(0),
+  REPLICATE_API_TOKEN: z.string().min(1).optional(),
+  REPLICATE_BASE_URL: z.string().url().optional(),
+  REPLICATE_POLL_INTERVAL_MS: int(10, 60_000).default(2_000),
+  REPLICATE_MAX_RETRY_AFTER_S: positive(3600).default(60),
+  LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
+});
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new ConfigError(`invalid configuration: ${problems}`);
+  }
+  const e = parsed.data;
+  const environment = e.CLIPFLOW_ENV;
+  const base = GENERATION[environment];
+  const generation: GenerationSettings = {
+    ...base,
+    provider: e.VIDEO_PROVIDER ?? base.provider,
+    model: e.VIDEO_MODEL ?? base.model,
+    shortSide: e.VIDEO_SHORT_SIDE ?? base.shortSide,
+    minShortSide: e.VIDEO_MIN_SHORT_SIDE ?? base.minShortSide,
+    fps: e.VIDEO_FPS ?? base.fps,
+  };
+  const fallback = e.VIDEO_FALLBACK_MODEL ?? base.fallbackModel;
+  if (fallback) generation.fallbackModel = fallback;
+  else delete generation.fallbackModel;
+
+  return {
+    environment,
+    temporal: {
+      ...(e.TEMPORAL_ADDRESS ? { address: e.TEMPORAL_ADDRESS } : {}),
+      ...(e.TEMPORAL_CLI_PATH ? { cliPath: e.TEMPORAL_CLI_PATH } : {}),
+      namespace: e.TEMPORAL_NAMESPACE,
+      taskQueue: e.TEMPORAL_TASK_QUEUE,
+      uiPort: e.TEMPORAL_UI_PORT,
+    },
+    job: {
+      concurrency: e.VIDEO_GENERATOR_CONCURRENCY,
+      minClips: e.VIDEO_GENERATOR_MIN_CLIPS,
+      budgetLimitMicroUsd: usdToMicros(e.VIDEO_GENERATOR_BUDGET_USD ?? DEFAULT_BUDGET_USD[environment]),
+      clipTimeoutS: e.CLIP_TIMEOUT_S,
+      heartbeatTimeoutS: e.CLIP_HEARTBEAT_TIMEOUT_S,
+      retry: {
+        initialIntervalS: e.RETRY_INITIAL_INTERVAL_S,
+        backoffCoefficient: e.RETRY_BACKOFF_COEFFICIENT,
+        maximumIntervalS: e.RETRY_MAXIMUM_INTERVAL_S,
+        maximumAttempts: e.RETRY_MAXIMUM_ATTEMPTS,
+      },
+    },
+    generation,
+    prices: { ...DEFAULT_PRICES, ...parsePrices(e.CLIPFLOW_PRICES) },
+    outputDir: path.resolve(e.OUTPUT_DIR),
+    dataDir: path.resolve(e.CLIPFLOW_DATA_DIR),
+    ...(e.DATABASE_URL ? { databaseUrl: e.DATABASE_URL } : {}),
+    image: {
+      allowPrivateHosts: e.IMAGE_ALLOW_PRIVATE_HOSTS,
+      maxBytes: e.IMAGE_MAX_BYTES,
+      connectTimeoutMs: e.IMAGE_CONNECT_TIMEOUT_MS,
+      totalTimeoutMs: e.IMAGE_TOTAL_TIMEOUT_MS,
+    },
+    local: { faults: parseOr('LOCAL_PROVIDER_FAULTS', () => parseFaultPlan(e.LOCAL_PROVIDER_FAULTS)), delayMs: e.LOCAL_PROVIDER_DELAY_MS },
+    replicate: {
+      ...(e.REPLICATE_API_TOKEN ? { apiToken: e.REPLICATE_API_TOKEN } : {}),
+      ...(e.REPLICATE_BASE_URL ? { baseUrl: e.REPLICATE_BASE_URL } : {}),
+      pollIntervalMs: e.REPLICATE_POLL_INTERVAL_MS,
+      maxRetryAfterS: e.REPLICATE_MAX_RETRY_AFTER_S,
+    },
+    logLevel: e.LOG_LEVEL,
+  };
+}
+
+function parsePrices(text: string | undefined): PriceTable {
+  if (!text) return {};
+  return parseOr('CLIPFLOW_PRICES', () => PriceTableSchema.parse(JSON.parse(text)));
+}
+
+function parseOr<T>(variable: string, parse: () => T): T {
+  try {
+    return parse();
+  } catch (err) {
+    const detail = err instanceof z.ZodError ? err.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') : (err as Error).message;
+    throw new ConfigError(`invalid configuration: ${variable}: ${detail}`);
+  }
+}

@@ -1,0 +1,193 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash, randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { copyFile, mkdir, rm, stat } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ClipflowError, ErrorType } from '../shared/errors.js';
+import type { FaultPlan } from './faults.js';
+import type { Prediction, PredictionRequest, VideoProvider } from './provider.js';
+
+export interface LocalProviderOptions {
+  ffmpeg: string;
+  faults?: FaultPlan;
+  /** Added to every render, to stand in for a real provider's latency. */
+  delayMs?: number;
+  workDir?: string;
+  /** A font for the prompt caption; without one the clip carries no text. */
+  fontFile?: string;
+}
+
+interface Render {
+  prediction: Prediction;
+  file: string;
+  process?: ChildProcess;
+  timer?: AbortController;
+}
+
+const FONT_CANDIDATES = [
+  '/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf',
+  '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf',
+  '/System/Library/Fonts/Supplemental/Arial.ttf',
+];
+
+/**
+ * Offline provider: ffmpeg renders a real H.264 MP4 whose colours and motion follow from the
+ * prompt (and pan over the reference image when there is one). It costs nothing and can inject
+ * faults, so the whole pipeline runs without an API key.
+ */
+export function createLocalProvider(options: LocalProviderOptions): VideoProvider {
+  const renders = new Map<string, Render>();
+  const workDir = options.workDir ?? path.join(os.tmpdir(), 'clipflow-local');
+  const fontFile = options.fontFile ?? FONT_CANDIDATES.find((f) => existsSync(f));
+
+  function injectFault(request: PredictionRequest): number {
+    const fault = options.faults?.[request.clipIndex];
+    if (!fault) return 0;
+    const where = `clip ${request.clipIndex}, attempt ${request.attempt}`;
+    switch (fault.kind) {
+      case 'transient':
+        if (request.attempt <= fault.times) {
+          throw new ClipflowError(ErrorType.ProviderFailed, `injected transient failure (${where})`);
+        }
+        return 0;
+      case 'permanent':
+        throw new ClipflowError(ErrorType.ProviderFailed, `injected permanent failure (${where})`);
+      case 'auth':
+        throw new ClipflowError(ErrorType.Auth, `injected authentication failure (${where})`);
+      case 'content':
+        throw new ClipflowError(ErrorType.ContentRejected, `injected content rejection (${where})`);
+      case 'slow':
+        return fault.delayMs;
+    }
+  }
+
+  async function render(entry: Render, request: PredictionRequest, delayMs: number): Promise<void> {
+    const started = Date.now();
+    try {
+      if (delayMs > 0) {
+        entry.timer = new AbortController();
+        await sleep(delayMs, undefined, { signal: entry.timer.signal });
+      }
+      await mkdir(workDir, { recursive: true });
+      const args = ffmpegArgs(request, entry.file, fontFile);
+      await new Promise<void>((resolve, reject) => {
+        const child = spawn(options.ffmpeg, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+        entry.process = child;
+        let stderr = '';
+        child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2000)));
+        child.on('error', reject);
+        child.on('close', (code, signal) =>
+          code === 0 ? resolve() : reject(new Error(`ffmpeg exited with ${code ?? signal}: ${stderr.trim()}`)),
+        );
+      });
+      if (entry.prediction.status === 'canceled') return;
+      entry.prediction = {
+        ...entry.prediction,
+        status: 'succeeded',
+        output: entry.file,
+        predictTimeS: (Date.now() - started) / 1000,
+      };
+    } catch (err) {
+      if (entry.prediction.status === 'canceled') return;
+      entry.prediction = { ...entry.prediction, status: 'failed', error: (err as Error).message };
+    }
+  }
+
+  return {
+    name: 'local',
+    async start(request) {
+      const extraDelay = injectFault(request);
+      const id = randomUUID();
+      const prediction: Prediction = { id, model: request.model, status: 'processing' };
+      const entry: Render = { prediction, file: path.join(workDir, `${id}.mp4`) };
+      renders.set(id, entry);
+      void render(entry, request, (options.delayMs ?? 0) + extraDelay);
+      return prediction;
+    },
+    async get(id) {
+      const entry = renders.get(id);
+      if (!entry) {
+        // This process never started it (a worker restarted): the caller starts a new one.
+        throw new ClipflowError(ErrorType.ProviderFailed, `local prediction ${id} is unknown to this worker`);
+      }
+      return entry.prediction;
+    },
+    async cancel(id) {
+      const entry = renders.get(id);
+      if (!entry || entry.prediction.status !== 'processing') return;
+      entry.prediction = { ...entry.prediction, status: 'canceled' };
+      entry.timer?.abort();
+      entry.process?.kill('SIGKILL');
+      await rm(entry.file, { force: true });
+    },
+    async saveOutput(prediction, destination, maxBytes) {
+      const entry = renders.get(prediction.id);
+      if (!entry || !prediction.output) throw new Error(`local prediction ${prediction.id} has no output`);
+      const { size } = await stat(prediction.output);
+      if (size > maxBytes) throw new ClipflowError(ErrorType.ValidationFailed, `output is ${size} B, over the cap of ${maxBytes} B`);
+      await copyFile(prediction.output, destination);
+      await rm(prediction.output, { force: true });
+      renders.delete(prediction.id);
+    },
+  };
+}
+
+/** Picks colours, pattern and motion from the prompt so that different prompts look different. */
+export function promptLook(prompt: string): { seed: number; base: string; life: string; death: string; rule: number } {
+  const digest = createHash('sha256').update(prompt).digest();
+  const hex = (offset: number) => `0x${digest.subarray(offset, offset + 3).toString('hex')}`;
+  return {
+    seed: digest.readUInt32BE(9) % 2_000_000_000,
+    base: hex(0),
+    life: hex(3),
+    death: hex(6),
+    rule: digest.readUInt8(13),
+  };
+}
+
+export function ffmpegArgs(request: PredictionRequest, output: string, fontFile?: string): string[] {
+  const { width, height, fps, durationS } = request;
+  const look = promptLook(request.prompt);
+  const frames = Math.max(1, Math.round(durationS * fps));
+  const inputs: string[] = [];
+  let background: string;
+  if (request.imagePath) {
+    // Slow zoom over the reference image.
+    inputs.push('-loop', '1', '-framerate', String(fps), '-i', request.imagePath);
+    background =
+      `[0:v]scale=${width * 2}:${height * 2}:force_original_aspect_ratio=increase,crop=${width * 2}:${height * 2},` +
+      `zoompan=z='min(zoom+0.0015,1.4)':d=${frames}:x='iw/2-(iw/zoom/2)':y='ih/2-(ih/zoom/2)':s=${width}x${height}:fps=${fps}[bg]`;
+  } else {
+    inputs.push('-f', 'lavfi', '-i', `color=c=${look.base}:s=${width}x${height}:r=${fps}`);
+    background = '[0:v]null[bg]';
+  }
+  const cell = 8;
+  inputs.push(
+    '-f', 'lavfi',
+    '-i', `life=s=${Math.ceil(width / cell)}x${Math.ceil(height / cell)}:mold=10:r=${fps}:seed=${look.seed}:ratio=0.3:life_color=${look.life}:death_color=${look.death}`,
+  );
+  const caption = fontFile
+    ? `,drawtext=fontfile=${fontFile}:text='${escapeDrawtext(request.prompt.slice(0, 48))}':x=(w-text_w)/2:y=h-2*text_h:fontsize=${Math.round(Math.min(width, height) / 26)}:fontcolor=white:box=1:boxcolor=black@0.5`
+    : '';
+  const filter =
+    `${background};[1:v]scale=${width}:${height}:flags=neighbor[pattern];` +
+    `[bg][pattern]blend=all_mode=${request.imagePath ? 'overlay' : 'average'}:all_opacity=${request.imagePath ? 0.35 : 1},` +
+    `noise=alls=6:allf=t${caption},format=yuv420p[out]`;
+  return [
+    '-hide_banner', '-loglevel', 'error', '-y',
+    ...inputs,
+    '-filter_complex', filter,
+    '-map', '[out]',
+    '-t', String(durationS),
+    '-r', String(fps),
+    '-c:v', 'libx264', '-preset', 'ultrafast', '-crf', '23',
+    '-movflags', '+faststart',
+    output,
+  ];
+}
+
+function escapeDrawtext(text: string): string {
+  return text.replace(/[\\':%,;[\]]/g, (c) => `\\${c}`);
+}

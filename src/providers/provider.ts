@@ -1,0 +1,51 @@
+import type { ErrorType } from '../shared/errors.js';
+import type { AspectRatio } from '../shared/model.js';
+
+/**
+ * What every video provider offers, shaped after asynchronous prediction APIs: start a
+ * prediction, poll it, cancel it, then fetch its output and read its cost. A new provider is one
+ * new file implementing this.
+ */
+export interface PredictionRequest {
+  jobId: string;
+  clipIndex: number;
+  attempt: number;
+  model: string;
+  prompt: string;
+  negativePrompt?: string;
+  durationS: number;
+  aspectRatio: AspectRatio;
+  width: number;
+  height: number;
+  fps: number;
+  /** Local path of a prepared reference image. */
+  imagePath?: string;
+  /** Seconds after which the provider should give up by itself. */
+  deadlineS: number;
+}
+
+export type PredictionStatus = 'starting' | 'processing' | 'succeeded' | 'failed' | 'canceled' | 'aborted';
+
+export const TERMINAL_STATUSES: ReadonlySet<PredictionStatus> = new Set(['succeeded', 'failed', 'canceled', 'aborted']);
+
+export interface Prediction {
+  id: string;
+  model: string;
+  status: PredictionStatus;
+  /** Where the finished video can be fetched from (URL or local path). */
+  output?: string;
+  error?: string;
+  /** For a failed prediction, the failure type when it is not an ordinary (retryable) one. */
+  errorType?: ErrorType;
+  /** Seconds of provider hardware time, when the provider reports it. */
+  predictTimeS?: number;
+}
+
+export interface VideoProvider {
+  readonly name: string;
+  start(request: PredictionRequest): Promise<Prediction>;
+  get(predictionId: string): Promise<Prediction>;
+  cancel(predictionId: string): Promise<void>;
+  /** Copies the finished output to `destination`, refusing more than `maxBytes`. */
+  saveOutput(prediction: Prediction, destination: string, maxBytes: number): Promise<void>;
+}

@@ -1,0 +1,416 @@
+import { randomUUID } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { readFile, rename, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
+import Replicate from 'replicate';
+import { ClipflowError, ErrorType } from '../shared/errors.js';
+import type { Prediction, PredictionRequest, PredictionStatus, VideoProvider } from './provider.js';
+
+/**
+ * Input names of one model. Keys left out use the generic name; `null` means the model has no
+ * such input and it is not sent.
+ */
+export interface ModelInputKeys {
+  /** Where the uploaded reference image goes; default `image`. */
+  image?: string;
+  negativePrompt?: string | null;
+  duration?: string | null;
+  aspectRatio?: string | null;
+  /** Sent as-is with every prediction of this model. */
+  extra?: Record<string, unknown>;
+}
+
+/** Known models whose input names differ from the generic ones (keyed by owner/name). */
+export const DEFAULT_MODEL_INPUTS: Readonly<Record<string, ModelInputKeys>> = {
+  'minimax/video-01': { image: 'first_frame_image' },
+  'minimax/video-01-live': { image: 'first_frame_image' },
+  'minimax/hailuo-02': { image: 'first_frame_image' },
+};
+
+export interface ReplicateProviderOptions {
+  apiToken: string;
+  /** Defaults to https://api.replicate.com/v1 (the client's default). */
+  baseUrl?: string;
+  /** Longest wait a 429 may ask for; longer requests are capped to it. */
+  maxRetryAfterS: number;
+  /** The transport; defaults to globalThis.fetch. */
+  fetch?: typeof fetch;
+  /** Per-model input names, merged over DEFAULT_MODEL_INPUTS. */
+  modelInputs?: Readonly<Record<string, ModelInputKeys>>;
+  /** Each API request (one network attempt) gives up after this long; default 30 s. */
+  requestTimeoutMs?: number;
+  /** Downloading an output gives up after this long; default 10 min. */
+  downloadTimeoutMs?: number;
+}
+
+/** The part of Replicate's prediction object clipflow reads. */
+interface ReplicatePrediction {
+  id: string;
+  model?: string;
+  version?: string;
+  status?: string;
+  output?: unknown;
+  error?: unknown;
+  metrics?: { predict_time?: number };
+}
+
+type Operation = 'create' | 'get' | 'cancel' | 'upload' | 'download';
+
+const STATUSES: ReadonlySet<string> = new Set<PredictionStatus>(['starting', 'processing', 'succeeded', 'failed', 'canceled', 'aborted']);
+const CONTENT_POLICY = /nsfw|content[\s_-]*(?:policy|moderation|filter)|safety|flagged|sensitive content|\(E005\)/i;
+const MODEL_NAME = /^[A-Za-z0-9][\w.-]*\/[A-Za-z0-9][\w.-]*$/;
+const VERSION_ID = /^[A-Za-z0-9]+$/;
+const IMAGE_TYPES: Record<string, string> = {
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.webp': 'image/webp',
+  '.gif': 'image/gif',
+};
+
+/**
+ * Video generation on Replicate through the official `replicate` client. Every API call makes
+ * exactly one network attempt: retries are Temporal's job, which honours Retry-After and backs off,
+ * whereas the client would repeat 429s and 5xx five times back to back.
+ */
+export function createReplicateProvider(options: ReplicateProviderOptions): VideoProvider {
+  const token = options.apiToken;
+  const transport = options.fetch ?? globalThis.fetch;
+  const requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
+  const downloadTimeoutMs = options.downloadTimeoutMs ?? 600_000;
+  const modelInputs = { ...DEFAULT_MODEL_INPUTS, ...options.modelInputs };
+  /** The model each prediction was asked of, as the caller spelled it (price table key). */
+  const requestedModels = new Map<string, string>();
+
+  const replicate = new Replicate({
+    auth: token,
+    ...(options.baseUrl ? { baseUrl: options.baseUrl } : {}),
+    // Retries off: replicate.request() re-calls fetch with the same init object on 429/5xx/network errors; we replay the first attempt's result instead of sending again.
+    fetch: oneAttemptFetch(transport, requestTimeoutMs),
+  });
+
+  const mask = (text: string) => maskSecret(text, token);
+
+  function fail(operation: Operation, err: unknown): ClipflowError {
+    if (err instanceof ClipflowError) return err;
+    return mapError(operation, err, { mask, maxRetryAfterS: options.maxRetryAfterS });
+  }
+
+  function toPrediction(raw: ReplicatePrediction, requestedModel?: string): Prediction {
+    const status: PredictionStatus = raw.status && STATUSES.has(raw.status) ? (raw.status as PredictionStatus) : 'processing';
+    const model = requestedModel ?? requestedModels.get(raw.id) ?? raw.model ?? 'unknown';
+    const prediction: Prediction = { id: raw.id, model, status };
+    const output = firstUrl(raw.output);
+    if (output) prediction.output = output;
+    const error = errorText(raw.error);
+    if (error) {
+      prediction.error = mask(error);
+      if (status === 'failed' && CONTENT_POLICY.test(error)) prediction.errorType = ErrorType.ContentRejected;
+    }
+    const predictTime = raw.metrics?.predict_time;
+    if (typeof predictTime === 'number' && Number.isFinite(predictTime)) prediction.predictTimeS = predictTime;
+    return prediction;
+  }
+
+  async function uploadImage(imagePath: string): Promise<string> {
+    let bytes: Buffer;
+    try {
+      bytes = await readFile(imagePath);
+    } catch (err) {
+      throw new ClipflowError(ErrorType.InvalidInput, `reference image ${imagePath} cannot be read: ${(err as Error).message}`, {
+        nonRetryable: true,
+      });
+    }
+    const type = IMAGE_TYPES[path.extname(imagePath).toLowerCase()] ?? 'application/octet-stream';
+    const file = new File([bytes], path.basename(imagePath), { type });
+    try {
+      const uploaded = await replicate.files.create(file, { clipflow: true });
+      const url = uploaded?.urls?.get;
+      if (typeof url !== 'string' || !url) throw new Error('the files API answered without urls.get');
+      return url;
+    } catch (err) {
+      throw fail('upload', err);
+    }
+  }
+
+  function buildInput(request: PredictionRequest, imageUrl: string | undefined): Record<string, unknown> {
+    const keys = modelInputs[request.model] ?? modelInputs[request.model.split(':')[0] ?? ''] ?? {};
+    const input: Record<string, unknown> = { ...keys.extra, prompt: request.prompt };
+    const put = (key: string | null | undefined, fallback: string, value: unknown) => {
+      if (key === null || value === undefined) return;
+      input[key ?? fallback] = value;
+    };
+    put(keys.negativePrompt, 'negative_prompt', request.negativePrompt || undefined);
+    put(keys.duration, 'duration', request.durationS);
+    put(keys.aspectRatio, 'aspect_ratio', request.aspectRatio);
+    if (imageUrl) input[keys.image ?? 'image'] = imageUrl;
+    return input;
+  }
+
+  return {
+    name: 'replicate',
+
+    async start(request) {
+      const [modelName = '', version, ...rest] = request.model.split(':');
+      if (!MODEL_NAME.test(modelName) || rest.length > 0 || (version !== undefined && !VERSION_ID.test(version))) {
+        throw new ClipflowError(
+          ErrorType.InvalidInput,
+          `model "${request.model}" is not of the form owner/name or owner/name:version`,
+          { nonRetryable: true },
+        );
+      }
+      const imageUrl = request.imagePath ? await uploadImage(request.imagePath) : undefined;
+      const input = buildInput(request, imageUrl);
+      const headers: Record<string, string> = {};
+      // Replicate cancels (or aborts, if it never started) the prediction by itself at the deadline.
+      if (Number.isFinite(request.deadlineS) && request.deadlineS > 0) {
+        headers['Cancel-After'] = `${Math.max(1, Math.ceil(request.deadlineS))}s`;
+      }
+      let raw: ReplicatePrediction;
+      try {
+        const response = version
+          ? await replicate.request('/predictions', { method: 'POST', headers, data: { version, input } })
+          : await replicate.request(`/models/${modelName}/predictions`, { method: 'POST', headers, data: { input } });
+        raw = (await response.json()) as ReplicatePrediction;
+      } catch (err) {
+        throw fail('create', err);
+      }
+      if (!raw || typeof raw.id !== 'string') {
+        throw new ClipflowError(ErrorType.ProviderFailed, 'replicate create answered without a prediction id', { nonRetryable: false });
+      }
+      requestedModels.set(raw.id, request.model);
+      return toPrediction(raw, request.model);
+    },
+
+    async get(predictionId) {
+      try {
+        return toPrediction((await replicate.predictions.get(predictionId)) as ReplicatePrediction);
+      } catch (err) {
+        throw fail('get', err);
+      }
+    },
+
+    async cancel(predictionId) {
+      try {
+        await replicate.predictions.cancel(predictionId);
+      } catch (err) {
+        const status = httpStatus(err);
+        // Gone, or already finished: nothing left to stop.
+        if (status === 404 || status === 409 || status === 422) return;
+        throw fail('cancel', err);
+      }
+    },
+
+    async saveOutput(prediction, destination, maxBytes) {
+      const url = prediction.output;
+      if (!url || !/^https?:\/\//i.test(url)) {
+        throw new ClipflowError(ErrorType.ProviderFailed, `prediction ${prediction.id} has no downloadable output`, { nonRetryable: true });
+      }
+      const temp = path.join(path.dirname(destination), `.${path.basename(destination)}.${randomUUID()}.download`);
+      try {
+        // The output host is not the API: no Authorization header goes there.
+        const response = await transport(url, { signal: AbortSignal.timeout(downloadTimeoutMs) });
+        if (!response.ok) {
+          await response.body?.cancel().catch(() => undefined);
+          const retryable = response.status >= 500 || response.status === 408 || response.status === 429;
+          throw new ClipflowError(
+            ErrorType.ProviderFailed,
+            `replicate download of ${prediction.id} output failed: HTTP ${response.status}`,
+            { nonRetryable: !retryable },
+          );
+        }
+        const declared = Number(response.headers.get('content-length') ?? NaN);
+        if (Number.isFinite(declared) && declared > maxBytes) {
+          await response.body?.cancel().catch(() => undefined);
+          throw tooBig(prediction.id, declared, maxBytes);
+        }
+        if (!response.body) throw new ClipflowError(ErrorType.ProviderFailed, `replicate output of ${prediction.id} has no body`);
+        let received = 0;
+        const cap = new Transform({
+          transform(chunk: Buffer, _encoding, callback) {
+            received += chunk.length;
+            if (received > maxBytes) callback(tooBig(prediction.id, received, maxBytes, true));
+            else callback(null, chunk);
+          },
+        });
+        await pipeline(Readable.fromWeb(response.body as NodeReadableStream<Uint8Array>), cap, createWriteStream(temp));
+        await rename(temp, destination);
+      } catch (err) {
+        await rm(temp, { force: true });
+        throw fail('download', err);
+      }
+    },
+  };
+}
+
+function tooBig(id: string, bytes: number, maxBytes: number, atLeast = false): ClipflowError {
+  return new ClipflowError(
+    ErrorType.ValidationFailed,
+    `output of ${id} is ${atLeast ? 'over ' : ''}${bytes} B, over the cap of ${maxBytes} B`,
+    { nonRetryable: true },
+  );
+}
+
+/**
+ * A fetch for the Replicate client that sends each request once. The client's retry loop calls
+ * fetch again with the very same `init` object; those calls get the first attempt's response
+ * (cloned) or error back without touching the network, so the client's own error reaches us.
+ */
+export function oneAttemptFetch(
+  transport: typeof fetch,
+  timeoutMs: number,
+): (input: string | URL | Request, init?: RequestInit) => Promise<Response> {
+  const attempts = new WeakMap<object, Promise<Response>>();
+  return async (input, init) => {
+    const previous = init ? attempts.get(init) : undefined;
+    if (previous) return (await previous).clone();
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const signal = init?.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
+    const attempt = transport(input, { ...init, signal });
+    if (init) attempts.set(init, attempt);
+    const response = await attempt;
+    // Keep the first response unread so that replays can clone it.
+    return response.ok ? response : response.clone();
+  };
+}
+
+interface MapContext {
+  mask: (text: string) => string;
+  maxRetryAfterS: number;
+}
+
+/** Replicate client / transport errors → ClipflowError; never carries the token. */
+export function mapError(operation: Operation, err: unknown, ctx: MapContext): ClipflowError {
+  const status = httpStatus(err);
+  if (status === undefined) {
+    const timedOut = isTimeout(err);
+    const detail = timedOut ? 'timed out' : `network error: ${describe(err)}`;
+    const ambiguous = operation === 'create' ? ' (the prediction may or may not have been created)' : '';
+    return new ClipflowError(ErrorType.ProviderFailed, ctx.mask(`replicate ${operation} failed: ${detail}${ambiguous}`), {
+      nonRetryable: false,
+    });
+  }
+  const headers = (err as { response: Response }).response.headers;
+  const body = responseBody(err as Error);
+  const detail = ctx.mask(body.detail.slice(0, 500));
+  const message = `replicate ${operation} failed: HTTP ${status}${detail ? `: ${detail}` : ''}`;
+  if (status === 401 || status === 403) return new ClipflowError(ErrorType.Auth, message, { nonRetryable: true });
+  if (status >= 400 && status < 500 && CONTENT_POLICY.test(body.text)) {
+    return new ClipflowError(ErrorType.ContentRejected, message, { nonRetryable: true });
+  }
+  if (status === 429) {
+    const retryAfterMs = retryAfterFrom(headers.get('retry-after'), body.text, ctx.maxRetryAfterS);
+    return new ClipflowError(ErrorType.RateLimited, message, {
+      nonRetryable: false,
+      ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+    });
+  }
+  if (status === 400 || status === 413 || status === 422) return new ClipflowError(ErrorType.InvalidInput, message, { nonRetryable: true });
+  if (status === 404 && operation === 'create') {
+    return new ClipflowError(ErrorType.ModelUnavailable, message, { nonRetryable: false });
+  }
+  if (status >= 500 || status === 404 || status === 408 || status === 409 || status === 425) {
+    const retryAfterMs = status >= 500 ? retryAfterFrom(headers.get('retry-after'), '', ctx.maxRetryAfterS) : undefined;
+    const ambiguous = operation === 'create' && status >= 500 ? ' (the prediction may or may not have been created)' : '';
+    return new ClipflowError(ErrorType.ProviderFailed, message + ambiguous, {
+      nonRetryable: false,
+      ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+    });
+  }
+  // 402 (no credit) and other client errors: the same request fails the same way.
+  return new ClipflowError(ErrorType.ProviderFailed, message, { nonRetryable: true });
+}
+
+/**
+ * How long a 429 asks to wait, in ms, capped at maxRetryAfterS: the Retry-After header (seconds
+ * or an HTTP date), else the body's "resets in ~Ns" or "retry_after": N.
+ */
+export function retryAfterFrom(header: string | null | undefined, body: string, maxRetryAfterS: number, now = Date.now()): number | undefined {
+  let seconds: number | undefined;
+  const value = header?.trim();
+  if (value) {
+    if (/^\d+(\.\d+)?$/.test(value)) seconds = Number(value);
+    else {
+      const date = Date.parse(value);
+      if (!Number.isNaN(date)) seconds = Math.max(0, (date - now) / 1000);
+    }
+  }
+  if (seconds === undefined) {
+    const match =
+      /resets?\s+in\s+~?\s*(\d+(?:\.\d+)?)\s*s/i.exec(body) ?? /"?retry[_-]after"?\s*[:=]\s*"?(\d+(?:\.\d+)?)/i.exec(body);
+    if (match?.[1]) seconds = Number(match[1]);
+  }
+  if (seconds === undefined || !Number.isFinite(seconds)) return undefined;
+  return Math.round(Math.min(seconds, maxRetryAfterS) * 1000);
+}
+
+/** Replaces the token (and any bearer credential) in text that may reach an error or a log. */
+export function maskSecret(text: string, secret: string): string {
+  let masked = text.replace(/Bearer\s+[^\s"',;]+/gi, 'Bearer ****');
+  if (secret.length >= 4) masked = masked.split(secret).join('****');
+  return masked;
+}
+
+function httpStatus(err: unknown): number | undefined {
+  if (typeof err !== 'object' || err === null || !('response' in err)) return undefined;
+  const response = (err as { response: unknown }).response;
+  if (typeof response !== 'object' || response === null) return undefined;
+  const status = (response as { status?: unknown }).status;
+  return typeof status === 'number' ? status : undefined;
+}
+
+/** The client puts the response body into its error message: "... failed with status N text: BODY." */
+function responseBody(err: Error): { text: string; detail: string } {
+  const match = /failed with status \d+[^:]*: ([\s\S]*)\.$/.exec(err.message ?? '');
+  const text = match?.[1]?.trim() ?? '';
+  try {
+    const json = JSON.parse(text) as Record<string, unknown>;
+    const detail = [json.title, json.detail, json.error, json.message].filter((v) => typeof v === 'string' && v).join(': ');
+    return { text, detail: detail || text };
+  } catch {
+    return { text, detail: text };
+  }
+}
+
+function isTimeout(err: unknown): boolean {
+  const name = (err as { name?: unknown })?.name;
+  return name === 'TimeoutError' || name === 'AbortError';
+}
+
+function describe(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const cause = (err as { cause?: unknown }).cause;
+  const code = cause && typeof cause === 'object' && 'code' in cause ? ` (${String((cause as { code: unknown }).code)})` : '';
+  return `${err.message}${code}`;
+}
+
+function firstUrl(output: unknown): string | undefined {
+  if (typeof output === 'string') return output || undefined;
+  if (Array.isArray(output)) {
+    for (const item of output) {
+      const url = firstUrl(item);
+      if (url) return url;
+    }
+    return undefined;
+  }
+  if (output && typeof output === 'object') {
+    for (const value of Object.values(output)) {
+      const url = firstUrl(value);
+      if (url) return url;
+    }
+  }
+  return undefined;
+}
+
+function errorText(error: unknown): string | undefined {
+  if (error === null || error === undefined || error === '') return undefined;
+  if (typeof error === 'string') return error;
+  try {
+    return JSON.stringify(error);
+  } catch {
+    return String(error);
+  }
+}

@@ -1,0 +1,14 @@
+/** Names shared by worker, client and workflow. Changing one breaks running jobs. */
+export const TASK_QUEUE = 'clipflow';
+export const WORKFLOW_TYPE = 'generateClips';
+export const PROGRESS_QUERY = 'progress';
+
+export function workflowIdForJob(jobId: string): string {
+  return `clipflow-${jobId}`;
+}
+
+export function clipFileName(clipIndex: number): string {
+  return `clip_${String(clipIndex).padStart(3, '0')}.mp4`;
+}
+
+export const REPORT_FILE_NAME = 'production_report.json';

@@ -1,0 +1,47 @@
+import { ActivityCancellationType, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
+import type { Activities } from '../activities/index.js';
+import type { JobSettings } from '../activities/types.js';
+import { ErrorType, NON_RETRYABLE_TYPES } from '../shared/errors.js';
+
+/** Each kind of activity with the options its work calls for. */
+
+export const { jobSettings } = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '10 seconds',
+});
+
+export const { checkBudget } = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', maximumAttempts: 5, nonRetryableErrorTypes: [ErrorType.BudgetExceeded] },
+});
+
+export const { writeReport } = proxyActivities<Activities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1 second', maximumAttempts: 10 },
+});
+
+export function imageActivities(settings: JobSettings) {
+  return proxyActivities<Activities>({
+    startToCloseTimeout: '2 minutes',
+    heartbeatTimeout: `${settings.heartbeatTimeoutS} seconds`,
+    retry: { maximumAttempts: 1 },
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+  });
+}
+
+/** Generation: long per attempt, heartbeating, retried at 2 s, 4 s, 8 s by default. */
+export function generationActivities(settings: JobSettings) {
+  const { retry } = settings;
+  return proxyActivities<Activities>({
+    startToCloseTimeout: `${settings.clipTimeoutS} seconds`,
+    heartbeatTimeout: `${settings.heartbeatTimeoutS} seconds`,
+    retry: {
+      initialInterval: `${retry.initialIntervalS} seconds`,
+      backoffCoefficient: retry.backoffCoefficient,
+      maximumInterval: `${retry.maximumIntervalS} seconds`,
+      maximumAttempts: retry.maximumAttempts,
+      nonRetryableErrorTypes: [...NON_RETRYABLE_TYPES],
+    },
+    // Cancellation waits for the activity to cancel its prediction, so billing has stopped.
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+  });
+}

@@ -1,0 +1,1 @@
+export { generateClips } from './generate-clips.js';

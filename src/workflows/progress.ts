@@ -1,0 +1,39 @@
+import { setHandler } from '@temporalio/workflow';
+import type { JobProgress } from '../shared/model.js';
+import { microsToUsd } from '../shared/money.js';
+import { progressQuery } from './definitions.js';
+
+/** The job's progress as the progress query reports it, kept up to date by the workflow. */
+export class ProgressTracker {
+  private state: JobProgress;
+
+  constructor(jobId: string, total: number) {
+    this.state = { jobId, stage: 'validating', total, done: 0, failed: 0, running: 0, spentMicroUsd: 0, spentUsd: 0, percent: 0 };
+    setHandler(progressQuery, () => this.snapshot());
+  }
+
+  snapshot(): JobProgress {
+    const { total, done, failed } = this.state;
+    return { ...this.state, percent: total === 0 ? 100 : Math.round(((done + failed) / total) * 1000) / 10 };
+  }
+
+  stage(stage: JobProgress['stage']): void {
+    this.state.stage = stage;
+  }
+
+  clipStarted(): void {
+    this.state.running++;
+  }
+
+  clipSucceeded(costMicroUsd: number): void {
+    this.state.running--;
+    this.state.done++;
+    this.state.spentMicroUsd += costMicroUsd;
+    this.state.spentUsd = microsToUsd(this.state.spentMicroUsd);
+  }
+
+  clipFailed(): void {
+    this.state.running--;
+    this.state.failed++;
+  }
+}
