@@ -10,6 +10,8 @@ export interface ActivityRun {
   startedAt: number;
   endedAt: number;
   attempt: number;
+  /** The worker that ran the final attempt. */
+  identity: string;
   outcome: 'completed' | 'failed' | 'timedOut' | 'canceled';
 }
 
@@ -20,7 +22,7 @@ function millis(time: temporal.api.history.v1.IHistoryEvent['eventTime']): numbe
 /** Each activity's final run, as the server recorded it: when it started and ended. */
 export function activityRuns(history: History, activityType?: string): ActivityRun[] {
   const scheduled = new Map<number, { type: string; input: unknown }>();
-  const started = new Map<number, { at: number; attempt: number }>();
+  const started = new Map<number, { at: number; attempt: number; identity: string }>();
   const runs: ActivityRun[] = [];
   for (const event of history.events ?? []) {
     const id = Number(event.eventId);
@@ -36,7 +38,11 @@ export function activityRuns(history: History, activityType?: string): ActivityR
       }
       case EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED: {
         const attrs = event.activityTaskStartedEventAttributes!;
-        started.set(Number(attrs.scheduledEventId), { at: millis(event.eventTime), attempt: attrs.attempt ?? 1 });
+        started.set(Number(attrs.scheduledEventId), {
+          at: millis(event.eventTime),
+          attempt: attrs.attempt ?? 1,
+          identity: attrs.identity ?? '',
+        });
         break;
       }
       default: {
@@ -57,6 +63,7 @@ export function activityRuns(history: History, activityType?: string): ActivityR
           startedAt: start.at,
           endedAt: millis(event.eventTime),
           attempt: start.attempt,
+          identity: start.identity,
           outcome: event.activityTaskCompletedEventAttributes
             ? 'completed'
             : event.activityTaskFailedEventAttributes
