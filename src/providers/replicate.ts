@@ -182,6 +182,8 @@ export function createReplicateProvider(options: ReplicateProviderOptions): Vide
         throw new ClipflowError(ErrorType.ProviderFailed, 'replicate create answered without a prediction id', { nonRetryable: false });
       }
       requestedModels.set(raw.id, request.model);
+      // Bounded: the oldest entries go first (a worker runs for weeks).
+      if (requestedModels.size > 10_000) requestedModels.delete(requestedModels.keys().next().value as string);
       return toPrediction(raw, request.model);
     },
 
