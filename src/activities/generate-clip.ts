@@ -18,6 +18,8 @@ import type { GenerateClipInput } from './types.js';
 export interface GenerateClipProgress {
   predictionId: string;
   model: string;
+  /** Its output was refused (validation, size): a retry must make a new one, not take this up again. */
+  rejected?: boolean;
 }
 
 /** Generated outputs larger than this are refused rather than filling the disk. */
@@ -27,13 +29,16 @@ export function createGenerateClip(deps: Pick<ActivityDeps, 'provider' | 'probe'
   const { provider, probe, costTracker, config } = deps;
 
   async function resume(progress: GenerateClipProgress | undefined, model: string): Promise<Prediction | undefined> {
-    if (!progress || progress.model !== model) return undefined;
+    if (!progress || progress.model !== model || progress.rejected) return undefined;
     try {
       const found = await provider.get(progress.predictionId);
       // A prediction still running or already paid for is taken up again; anything else starts anew.
       return found.status === 'succeeded' || !TERMINAL_STATUSES.has(found.status) ? found : undefined;
-    } catch {
-      return undefined;
+    } catch (err) {
+      // Only a prediction the provider does not know is replaced; on any other error (rate limit,
+      // outage) this attempt fails and the next one looks again, rather than paying twice.
+      if (err instanceof ClipflowError && err.type === ErrorType.PredictionNotFound) return undefined;
+      throw err;
     }
   }
 
@@ -108,11 +113,20 @@ export function createGenerateClip(deps: Pick<ActivityDeps, 'provider' | 'probe'
     await mkdir(path.dirname(file), { recursive: true });
     const partial = `${file}.partial`;
     try {
-      await provider.saveOutput(finished, partial, MAX_OUTPUT_BYTES);
-      const facts = await probe(partial);
-      // Paid for once the prediction succeeded, whether or not the clip passes validation.
-      const costMicroUsd = await recordCost(jobId, clip.clipIndex, finished, facts.durationS);
-      checkClip(file, facts, config.generation);
+      let costMicroUsd: number;
+      let facts: Awaited<ReturnType<typeof probe>>;
+      try {
+        await provider.saveOutput(finished, partial, MAX_OUTPUT_BYTES);
+        facts = await probe(partial);
+        // Paid for once the prediction succeeded, whether or not the clip passes validation.
+        costMicroUsd = await recordCost(jobId, clip.clipIndex, finished, facts.durationS);
+        checkClip(file, facts, config.generation);
+      } catch (err) {
+        if (err instanceof ClipflowError && err.type === ErrorType.ValidationFailed) {
+          ctx.heartbeat({ predictionId: finished.id, model, rejected: true } satisfies GenerateClipProgress);
+        }
+        throw err;
+      }
       await rename(partial, file);
       return {
         clipIndex: clip.clipIndex,

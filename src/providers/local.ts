@@ -5,7 +5,7 @@ import { copyFile, mkdir, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ClipflowError, ErrorType } from '../shared/errors.js';
+import { ClipflowError, ErrorType, PredictionNotFoundError } from '../shared/errors.js';
 import type { FaultPlan } from './faults.js';
 import type { Prediction, PredictionRequest, VideoProvider } from './provider.js';
 
@@ -110,7 +110,7 @@ export function createLocalProvider(options: LocalProviderOptions): VideoProvide
       const entry = renders.get(id);
       if (!entry) {
         // This process never started it (a worker restarted): the caller starts a new one.
-        throw new ClipflowError(ErrorType.ProviderFailed, `local prediction ${id} is unknown to this worker`);
+        throw new PredictionNotFoundError(id, 'this worker');
       }
       return entry.prediction;
     },

@@ -311,6 +311,7 @@ export function mapError(operation: Operation, err: unknown, ctx: MapContext): C
     });
   }
   if (status === 400 || status === 413 || status === 422) return new ClipflowError(ErrorType.InvalidInput, message, { nonRetryable: true });
+  if (status === 404 && operation === 'get') return new ClipflowError(ErrorType.PredictionNotFound, message);
   if (status === 404 && operation === 'create') {
     return new ClipflowError(ErrorType.ModelUnavailable, message, { nonRetryable: false });
   }

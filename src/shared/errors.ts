@@ -16,6 +16,8 @@ export const ErrorType = {
   ProviderFailed: 'ProviderFailed',
   ImageRejected: 'ImageRejected',
   Cancelled: 'Cancelled',
+  PredictionNotFound: 'PredictionNotFound',
+  Misconfigured: 'Misconfigured',
 } as const;
 export type ErrorType = (typeof ErrorType)[keyof typeof ErrorType];
 
@@ -26,6 +28,7 @@ export const NON_RETRYABLE_TYPES: readonly ErrorType[] = [
   ErrorType.BudgetExceeded,
   ErrorType.ContentRejected,
   ErrorType.InsufficientClips,
+  ErrorType.Misconfigured,
 ];
 
 /** A provider or activity failure with a type the retry policy understands. */
@@ -54,6 +57,14 @@ export class BudgetExceededError extends ClipflowError {
   override readonly name = 'BudgetExceededError';
   constructor(message: string) {
     super(ErrorType.BudgetExceeded, message, { nonRetryable: true });
+  }
+}
+
+/** The provider does not know this prediction (it never existed there, or its record is gone). */
+export class PredictionNotFoundError extends ClipflowError {
+  override readonly name = 'PredictionNotFoundError';
+  constructor(predictionId: string, where: string) {
+    super(ErrorType.PredictionNotFound, `prediction ${predictionId} is unknown to ${where}`);
   }
 }
 

@@ -1,0 +1,94 @@
+/**
+ * `npm start`: the main job on one machine. Starts a Temporal dev server (unless TEMPORAL_ADDRESS
+ * names one), a worker, serves the example's reference image, runs examples/music-video.json and
+ * leaves the clips and the report in outputs/<jobId>/.
+ */
+import net from 'node:net';
+import path from 'node:path';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { connectClient, createClipflowClient } from './client.js';
+import { readJobFile } from './cli/job-file.js';
+import { summaryTable } from './cli/render.js';
+import { watchJob } from './cli/watch.js';
+import { loadConfig } from './config.js';
+import { startDevServer, type DevServer } from './dev-server/start-dev-server.js';
+import { serveFolder } from './dev-server/static-files.js';
+import { createActivityDeps, createClipflowWorker } from './worker.js';
+
+const EXAMPLE = path.resolve('examples/music-video.json');
+const ASSETS_PORT = 8790;
+
+async function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = net.createServer().once('error', () => resolve(false));
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
+  });
+}
+
+async function main(): Promise<number> {
+  const config = loadConfig();
+  // The progress bar is the story here; Temporal's own lines only when something is wrong.
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  // The example's reference image is served from this machine, so loopback must be reachable.
+  config.image = { ...config.image, allowPrivateHosts: true };
+
+  let server: DevServer | undefined;
+  if (!config.temporal.address) {
+    const preferred = (await portFree(7233)) && (await portFree(config.temporal.uiPort));
+    console.error(`starting the Temporal dev server${preferred ? ' on localhost:7233' : ' (7233 is busy: on a free port)'} …`);
+    server = await startDevServer({
+      ...(config.temporal.cliPath ? { cliPath: config.temporal.cliPath } : {}),
+      ...(preferred ? { port: 7233, uiPort: config.temporal.uiPort } : { uiPort: await freePort() }),
+      dbFilename: path.join(config.dataDir, 'temporal.db'),
+      namespace: config.temporal.namespace,
+    });
+    config.temporal = { ...config.temporal, address: server.address };
+  }
+  const assets = await serveFolder('examples/assets', ASSETS_PORT);
+  const connection = await NativeConnection.connect({ address: config.temporal.address! });
+  const deps = await createActivityDeps(config);
+  const worker = await createClipflowWorker({ config, connection, deps });
+  const running = worker.run();
+  try {
+    const client = await connectClient(config);
+    const clipflow = createClipflowClient(client, { taskQueue: config.temporal.taskQueue });
+    const job = await readJobFile(EXAMPLE);
+    const handle = await clipflow.start(job);
+    const uiBase = server?.uiUrl ?? `http://localhost:${config.temporal.uiPort}`;
+    const uiLink = `${uiBase}/namespaces/${config.temporal.namespace}/workflows/${handle.workflowId}`;
+    console.error(`job ${job.jobId}: ${job.clipPrompts.length} clips, provider ${config.generation.provider}\nWeb UI: ${uiLink}`);
+    const { result, error } = await watchJob(handle);
+    if (result) console.log(summaryTable(result));
+    console.log(`\nclips and report: ${path.join(config.outputDir, job.jobId)}`);
+    console.log(`Web UI for this job: ${uiLink}${server ? '\n  (the dev server stops now; `npm run server` serves the same history again)' : ''}`);
+    if (error) {
+      console.error(`job failed: ${(error as Error).message}`);
+      return 1;
+    }
+    return 0;
+  } finally {
+    worker.shutdown();
+    await running;
+    await deps.close();
+    await connection.close();
+    await assets.close();
+    await server?.stop();
+  }
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const probe = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as net.AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(`clipflow: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
+  },
+);
