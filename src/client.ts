@@ -5,7 +5,7 @@ import { describeIssues, GenerateClipsInput, type GenerateClipsResult, type JobP
 import { InvalidInputError } from './shared/errors.js';
 import { WORKFLOW_TYPE, workflowIdForJob } from './shared/names.js';
 import type { generateClips } from './workflows/generate-clips.js';
-import { progressQuery } from './workflows/definitions.js';
+import { progressQuery, raiseBudgetUpdate, type BudgetRaised } from './workflows/definitions.js';
 
 /** What the orchestrator calls: start a job, watch it, await its clips. */
 export interface ClipflowClient {
@@ -15,6 +15,8 @@ export interface ClipflowClient {
   progress(jobId: string): Promise<JobProgress>;
   result(jobId: string): Promise<GenerateClipsResult>;
   cancel(jobId: string): Promise<void>;
+  /** Raises a running job's budget; clips held back for budget then start. */
+  raiseBudget(jobId: string, budgetUsd: number): Promise<BudgetRaised>;
 }
 
 export interface JobHandle {
@@ -75,6 +77,7 @@ export function createClipflowClient(client: Client, options: { taskQueue: strin
     progress: (jobId) => handle(jobId).progress(),
     result: (jobId) => handle(jobId).result(),
     cancel: (jobId) => handle(jobId).cancel(),
+    raiseBudget: (jobId, budgetUsd) => handle(jobId).raw.executeUpdate(raiseBudgetUpdate, { args: [{ budgetUsd }] }),
   };
 }
 

@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from './activities/index.js';
 import { loadConfig, type Config } from './config.js';
-import { createFileCostTracker } from './cost/file-tracker.js';
+import { createCostTracker } from './cost/create-tracker.js';
 import { mediaBinaries } from './media/binaries.js';
 import { createProbe } from './media/probe.js';
 import { createProvider } from './providers/create-provider.js';
@@ -13,7 +13,7 @@ export const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.ts', impo
 /** Builds the activities' dependencies from configuration; `close` releases them. */
 export async function createActivityDeps(config: Config): Promise<ActivityDeps & { close(): Promise<void> }> {
   const media = mediaBinaries();
-  const costTracker = createFileCostTracker(path.join(config.dataDir, 'costs.jsonl'));
+  const costTracker = await createCostTracker(config);
   return {
     provider: createProvider(config, media),
     probe: createProbe(media.ffprobe),

@@ -175,7 +175,7 @@ describe('generateClip', () => {
     // Every heartbeat names the prediction, so a retry can find it again.
     expect(env.heartbeats.length).toBeGreaterThanOrEqual(1);
     const first = env.heartbeats[0] as GenerateClipProgress;
-    expect(first).toEqual({ predictionId: expect.any(String), model: LOCAL_MODEL });
+    expect(first).toEqual({ predictionId: expect.any(String), model: LOCAL_MODEL, spentMicroUsd: 0 });
     for (const beat of env.heartbeats) expect(beat).toEqual(first);
     expect(provider.calls.get.every((id) => id === first.predictionId)).toBe(true);
 
@@ -213,7 +213,7 @@ describe('generateClip', () => {
       { predictionId: 'p-1', destination: `${clipPath(config.outputDir, jobId, 0)}.partial`, maxBytes: 2_000_000_000 },
     ]);
     expect(env.heartbeats.length).toBeGreaterThanOrEqual(1);
-    for (const beat of env.heartbeats) expect(beat).toEqual({ predictionId: 'p-1', model: FAKE_MODEL });
+    for (const beat of env.heartbeats) expect(beat).toEqual({ predictionId: 'p-1', model: FAKE_MODEL, spentMicroUsd: 0 });
 
     expect(clip).toMatchObject({ clipIndex: 0, provider: 'fake', model: FAKE_MODEL, attempts: 2, width: 1280, height: 720 });
     expect((await probe(clip.path)).sizeBytes).toBe(clip.sizeBytes);
@@ -239,9 +239,11 @@ describe('generateClip', () => {
 
     expect(provider.calls.start).toEqual([]);
     expect(provider.calls.get).toEqual(['p-9']);
-    expect(env.heartbeats).toEqual([{ predictionId: 'p-9', model: FAKE_MODEL }]);
+    expect(env.heartbeats).toEqual([{ predictionId: 'p-9', model: FAKE_MODEL, spentMicroUsd: 0 }]);
     expect(existsSync(clip.path)).toBe(true);
     expect(costTracker.all).toEqual([earlier]); // recorded once, not twice
+    // The clip still costs what its prediction cost, though the tracker already had it.
+    expect(clip.costMicroUsd).toBe(250_000);
     expect(await costTracker.getTotalCost(jobId)).toBe(250_000);
   });
 
@@ -270,7 +272,7 @@ describe('generateClip', () => {
     expect(provider.calls.start).toHaveLength(1);
     expect(provider.calls.start[0]).toMatchObject({ jobId, clipIndex: 1, attempt: 2, model: FAKE_MODEL });
     expect(provider.calls.get.slice(1).every((id) => id === 'new-1')).toBe(true);
-    expect(env.heartbeats[0]).toEqual({ predictionId: 'new-1', model: FAKE_MODEL });
+    expect(env.heartbeats[0]).toEqual({ predictionId: 'new-1', model: FAKE_MODEL, spentMicroUsd: 0 });
     expect(clip.path).toBe(clipPath(config.outputDir, jobId, 1));
     expect(costTracker.all.map((e) => e.key)).toEqual(['new-1']);
   });
@@ -365,7 +367,7 @@ describe('generateClip', () => {
     expect(failure.type).toBe('Auth');
     expect(failure.nonRetryable).toBe(true);
     expect(failure.message).toBe('the API token was refused');
-    expect(failure.details).toEqual([{ attempt: 2 }]);
+    expect(failure.details).toEqual([{ attempt: 2, spentMicroUsd: 0 }]);
     expect(env.heartbeats).toEqual([]);
   });
 
@@ -382,7 +384,7 @@ describe('generateClip', () => {
 
     expect(failure.type).toBe('TypeError');
     expect(failure.nonRetryable).toBe(false);
-    expect(failure.details).toEqual([{ attempt: 1 }]);
+    expect(failure.details).toEqual([{ attempt: 1, spentMicroUsd: 0 }]);
   });
 
   it('fails with ContentRejected (non-retryable) when the prediction ends failed with that type', async () => {
@@ -400,7 +402,7 @@ describe('generateClip', () => {
     expect(failure.type).toBe('ContentRejected');
     expect(failure.nonRetryable).toBe(true);
     expect(failure.message).toBe('prediction r-1 ended failed: flagged as sensitive');
-    expect(failure.details).toEqual([{ attempt: 1 }]);
+    expect(failure.details).toEqual([{ attempt: 1, spentMicroUsd: 0 }]);
     expect(provider.calls.saveOutput).toEqual([]);
     expect(costTracker.all).toEqual([]);
     expect(await jobFiles(jobId)).toEqual([]);
@@ -416,7 +418,7 @@ describe('generateClip', () => {
     expect(failure.type).toBe('ProviderFailed');
     expect(failure.nonRetryable).toBe(false);
     expect(failure.message).toBe('prediction new-1 ended failed: CUDA out of memory');
-    expect(failure.details).toEqual([{ attempt: 3 }]);
+    expect(failure.details).toEqual([{ attempt: 3, spentMicroUsd: 0 }]);
   });
 
   it('rejects an output that fails validation, naming each problem, and leaves no clip file', async () => {
@@ -430,15 +432,16 @@ describe('generateClip', () => {
 
     expect(failure.type).toBe('ValidationFailed');
     expect(failure.nonRetryable).toBe(false); // a new generation may pass
-    expect(failure.details).toEqual([{ attempt: 1 }]);
+    // The prediction was paid for although its output was refused.
+    expect(failure.details).toEqual([{ attempt: 1, spentMicroUsd: 250_000 }]);
     expect(failure.message).toContain('short side 240 px (320x240) is under 720 px');
     expect(failure.message).toMatch(/duration [\d.]+ s is under 1 s/);
     expect(failure.message).toMatch(/size \d+ B is under 100000 B/);
     // A prediction that finished at once is still heartbeated before its output is fetched, and
     // marked rejected afterwards so that the retry makes a new one.
     expect(env.heartbeats).toEqual([
-      { predictionId: 'v-1', model: FAKE_MODEL },
-      { predictionId: 'v-1', model: FAKE_MODEL, rejected: true },
+      { predictionId: 'v-1', model: FAKE_MODEL, spentMicroUsd: 0 },
+      { predictionId: 'v-1', model: FAKE_MODEL, rejected: true, spentMicroUsd: 250_000 },
     ]);
 
     const final = clipPath(config.outputDir, jobId, 3);
@@ -449,6 +452,107 @@ describe('generateClip', () => {
     expect(costTracker.all).toEqual([
       { jobId, stage: VIDEO_STAGE, clipIndex: 3, key: 'v-1', amountMicroUsd: 250_000, model: FAKE_MODEL },
     ]);
+  });
+
+  describe('what earlier attempts of the clip paid', () => {
+    it('adds it to the cost of a clip that succeeds, and heartbeats it unchanged', async () => {
+      const provider = new FakeProvider({
+        output: goodMp4,
+        get: (id, n) => prediction(id, n === 0 ? 'processing' : 'succeeded', { output: goodMp4 }),
+      });
+      const costTracker = memoryCostTracker();
+      const { generateClip } = activities({ provider, costTracker });
+      const env = activityEnv({
+        attempt: 2,
+        heartbeatDetails: { predictionId: 'v-1', model: FAKE_MODEL, rejected: true, spentMicroUsd: 250_000 } satisfies GenerateClipProgress,
+      });
+      const jobId = uniqueName('spent-ok');
+
+      const clip = await env.run(generateClip, { jobId, clip: clipPrompt(0), model: FAKE_MODEL });
+
+      // The rejected prediction is not taken up again: a new one is made.
+      expect(provider.calls.get).not.toContain('v-1');
+      expect(provider.calls.start).toHaveLength(1);
+      expect(env.heartbeats.length).toBeGreaterThanOrEqual(1);
+      for (const beat of env.heartbeats) expect(beat).toEqual({ predictionId: 'new-1', model: FAKE_MODEL, spentMicroUsd: 250_000 });
+      // $0.25 earlier + $0.25 for this prediction.
+      expect(clip.costMicroUsd).toBe(500_000);
+      expect(clip.costUsd).toBe(0.5);
+      expect(clip.attempts).toBe(2);
+      // The tracker records only this attempt's prediction, at its own price.
+      expect(costTracker.all).toEqual([
+        { jobId, stage: VIDEO_STAGE, clipIndex: 0, key: 'new-1', amountMicroUsd: 250_000, model: FAKE_MODEL },
+      ]);
+    });
+
+    it('adds this attempt\'s cost to it when the output fails validation again', async () => {
+      const provider = new FakeProvider({ start: (req) => ({ id: 'v-2', model: req.model, status: 'succeeded', output: smallMp4 }) });
+      const costTracker = memoryCostTracker();
+      const { generateClip } = activities({ provider, costTracker });
+      const env = activityEnv({
+        attempt: 2,
+        heartbeatDetails: { predictionId: 'v-1', model: FAKE_MODEL, rejected: true, spentMicroUsd: 250_000 } satisfies GenerateClipProgress,
+      });
+      const jobId = uniqueName('spent-invalid');
+
+      const failure = asFailure(await rejection(env.run(generateClip, { jobId, clip: clipPrompt(3), model: FAKE_MODEL })));
+
+      expect(failure.type).toBe('ValidationFailed');
+      expect(failure.details).toEqual([{ attempt: 2, spentMicroUsd: 500_000 }]);
+      expect(env.heartbeats).toEqual([
+        { predictionId: 'v-2', model: FAKE_MODEL, spentMicroUsd: 250_000 },
+        { predictionId: 'v-2', model: FAKE_MODEL, rejected: true, spentMicroUsd: 500_000 },
+      ]);
+      expect(costTracker.all).toEqual([
+        { jobId, stage: VIDEO_STAGE, clipIndex: 3, key: 'v-2', amountMicroUsd: 250_000, model: FAKE_MODEL },
+      ]);
+    });
+
+    it('reports it when the attempt fails before paying anything', async () => {
+      const provider = new FakeProvider({
+        start: () => {
+          throw new ClipflowError(ErrorType.Auth, 'the API token was refused');
+        },
+      });
+      const { generateClip } = activities({ provider });
+      const env = activityEnv({
+        attempt: 2,
+        heartbeatDetails: { predictionId: 'v-1', model: FAKE_MODEL, rejected: true, spentMicroUsd: 100_000 } satisfies GenerateClipProgress,
+      });
+
+      const failure = asFailure(await rejection(env.run(generateClip, { jobId: uniqueName('spent-auth'), clip: clipPrompt(0), model: FAKE_MODEL })));
+
+      expect(failure.type).toBe('Auth');
+      expect(failure.nonRetryable).toBe(true);
+      expect(failure.details).toEqual([{ attempt: 2, spentMicroUsd: 100_000 }]);
+      expect(env.heartbeats).toEqual([]);
+    });
+
+    it('carries from a rejected attempt to the next through the last heartbeat', async () => {
+      const provider = new FakeProvider({
+        start: (req, n) => ({ id: `p-${n + 1}`, model: req.model, status: 'succeeded', output: n === 0 ? smallMp4 : goodMp4 }),
+      });
+      const costTracker = memoryCostTracker();
+      const { generateClip } = activities({ provider, costTracker });
+      const jobId = uniqueName('spent-chain');
+
+      const first = activityEnv({ attempt: 1 });
+      const failure = asFailure(await rejection(first.run(generateClip, { jobId, clip: clipPrompt(1), model: FAKE_MODEL })));
+      expect(failure.details).toEqual([{ attempt: 1, spentMicroUsd: 250_000 }]);
+
+      // Temporal hands the next attempt the last details heartbeated by the one before.
+      const second = activityEnv({ attempt: 2, heartbeatDetails: first.heartbeats.at(-1) });
+      const clip = await second.run(generateClip, { jobId, clip: clipPrompt(1), model: FAKE_MODEL });
+
+      expect(provider.calls.start).toHaveLength(2);
+      expect(provider.calls.get).toEqual([]); // the rejected p-1 is not looked up again
+      expect(clip.costMicroUsd).toBe(500_000);
+      expect(await costTracker.getTotalCost(jobId)).toBe(500_000);
+      expect(costTracker.all.map((e) => [e.key, e.amountMicroUsd])).toEqual([
+        ['p-1', 250_000],
+        ['p-2', 250_000],
+      ]);
+    });
   });
 });
 
@@ -467,15 +571,25 @@ describe('checkBudget', () => {
     const clips = [0, 1, 2].map((clipIndex) => ({ clipIndex, durationS: 5 }));
 
     const failure = asFailure(
-      await rejection(env.run(checkBudget, { jobId, clips, model: MINIMAX, budgetLimitMicroUsd: usdToMicros(1) })),
+      await rejection(env.run(checkBudget, { jobId, clips, model: MINIMAX, budgetLimitMicroUsd: usdToMicros(1), minClips: 3 })),
     );
 
     expect(failure.type).toBe(ErrorType.BudgetExceeded);
     expect(failure.nonRetryable).toBe(true);
     expect(failure.message).toBe(
-      `job ${jobId}: estimated cost $1.50 for 3 clips plus $0.00 already spent (current) exceeds the budget limit $1.00`,
+      `job ${jobId}: estimated cost $1.50 for 3 clips ($1.50 for the minimum of 3) plus $0.00 already spent (current) exceeds the budget limit $1.00`,
     );
-    expect(failure.details).toEqual([{ currentMicroUsd: 0, estimatedMicroUsd: 1_500_000, limitMicroUsd: 1_000_000 }]);
+    expect(failure.details).toEqual([
+      { currentMicroUsd: 0, estimatedMicroUsd: 1_500_000, minimumMicroUsd: 1_500_000, limitMicroUsd: 1_000_000 },
+    ]);
+  });
+
+  it('lets a job whose minimum fits go ahead, leaving the rest to the ledger', async () => {
+    const { checkBudget } = budgetActivities(memoryCostTracker());
+    const clips = [0, 1, 2, 3].map((clipIndex) => ({ clipIndex, durationS: 5 }));
+    // $2.00 for all four, $1.00 for the minimum of two: a $1.20 limit lets it start.
+    const result = await activityEnv().run(checkBudget, { jobId: uniqueName('some'), clips, model: MINIMAX, budgetLimitMicroUsd: 1_200_000, minClips: 2 });
+    expect(result.estimatedMicroUsd).toBe(2_000_000);
   });
 
   it('returns per-clip estimates when the job fits the budget', async () => {
@@ -490,6 +604,7 @@ describe('checkBudget', () => {
       ],
       model: WAN,
       budgetLimitMicroUsd: usdToMicros(2),
+      minClips: 2,
     });
 
     // 5 s -> 200 hardware seconds -> $0.195; 2 s -> 80 s -> $0.078.
@@ -508,6 +623,7 @@ describe('checkBudget', () => {
       clips: [{ clipIndex: 0, durationS: 4 }],
       model: MINIMAX,
       budgetLimitMicroUsd: 500_000,
+      minClips: 1,
     });
     expect(result.estimatedMicroUsd).toBe(500_000);
   });
@@ -522,18 +638,20 @@ describe('checkBudget', () => {
     const clips = [{ clipIndex: 2, durationS: 3 }];
 
     // $0.30 spent + $0.50 estimated fits $0.80 ...
-    const fits = await activityEnv().run(checkBudget, { jobId, clips, model: MINIMAX, budgetLimitMicroUsd: 800_000 });
+    const fits = await activityEnv().run(checkBudget, { jobId, clips, model: MINIMAX, budgetLimitMicroUsd: 800_000, minClips: 1 });
     expect(fits).toMatchObject({ currentMicroUsd: 300_000, estimatedMicroUsd: 500_000, perClipMicroUsd: { 2: 500_000 } });
 
     // ... but not $0.75, though the estimate alone would.
     const failure = asFailure(
-      await rejection(activityEnv().run(checkBudget, { jobId, clips, model: MINIMAX, budgetLimitMicroUsd: 750_000 })),
+      await rejection(activityEnv().run(checkBudget, { jobId, clips, model: MINIMAX, budgetLimitMicroUsd: 750_000, minClips: 1 })),
     );
     expect(failure.type).toBe('BudgetExceeded');
     expect(failure.message).toContain('estimated cost $0.50');
     expect(failure.message).toContain('$0.30 already spent');
     expect(failure.message).toContain('budget limit $0.75');
-    expect(failure.details).toEqual([{ currentMicroUsd: 300_000, estimatedMicroUsd: 500_000, limitMicroUsd: 750_000 }]);
+    expect(failure.details).toEqual([
+      { currentMicroUsd: 300_000, estimatedMicroUsd: 500_000, minimumMicroUsd: 500_000, limitMicroUsd: 750_000 },
+    ]);
   });
 });
 
@@ -564,13 +682,23 @@ describe('writeReport', () => {
       clipPrompts: [{ clipIndex: 0 }, { clipIndex: 1 }, { clipIndex: 2 }, { clipIndex: 3 }],
       clips: [clip(0, { imageNote: 'reference image not used: HTTP 404' }), clip(2, { attempts: 3, generationTimeS: 95.5 })],
       failures: [
-        { clipIndex: 1, errorType: 'ContentRejected', message: 'prediction r-1 ended failed: flagged', attempts: 1 },
-        { clipIndex: 3, errorType: 'ValidationFailed', message: 'clip failed validation: short side 240 px', attempts: 4 },
+        { clipIndex: 1, errorType: 'ContentRejected', message: 'prediction r-1 ended failed: flagged', attempts: 1, costMicroUsd: 0 },
+        { clipIndex: 3, errorType: 'ValidationFailed', message: 'clip failed validation: short side 240 px', attempts: 4, costMicroUsd: 250_000 },
       ],
       totalCostMicroUsd: 1_250_000,
       totalGenerationTimeS: 135.5,
       minClips: 2,
-      budget: { currentMicroUsd: 250_000, estimatedMicroUsd: 2_000_000, limitMicroUsd: 5_000_000, perClipMicroUsd: {} },
+      budget: {
+        limitMicroUsd: 5_000_000,
+        spentBeforeJobMicroUsd: 250_000,
+        estimatedMicroUsd: 2_000_000,
+        actualMicroUsd: 1_250_000,
+        peakReservedMicroUsd: 1_500_000,
+        skippedForBudget: [],
+        cancelledForBudget: [],
+        perModel: [{ model: 'minimax/video-01', clips: 3, estimatedMicroUsd: 1_500_000, actualMicroUsd: 1_250_000 }],
+      },
+      cancelledClips: [],
     };
 
     const file = await activityEnv().run(writeReport, input);
@@ -590,7 +718,17 @@ describe('writeReport', () => {
       totalCostUsd: 1.25,
       totalCostMicroUsd: 1_250_000,
       totalTimeS: 135.5,
-      budget: { limitUsd: 5, spentBeforeJobUsd: 0.25, estimatedUsd: 2, actualUsd: 1.25 },
+      cancelledClips: [],
+      budget: {
+        limitUsd: 5,
+        spentBeforeJobUsd: 0.25,
+        estimatedUsd: 2,
+        actualUsd: 1.25,
+        peakReservedUsd: 1.5,
+        skippedForBudget: [],
+        cancelledForBudget: [],
+        perModel: [{ model: 'minimax/video-01', clips: 3, estimatedUsd: 1.5, actualUsd: 1.25 }],
+      },
       clips: [
         {
           clipIndex: 0,
@@ -637,7 +775,7 @@ describe('writeReport', () => {
           success: false,
           provider: null,
           model: null,
-          costUsd: 0,
+          costUsd: 0.25,
           generationTimeS: 0,
           attempts: 4,
           error: 'clip failed validation: short side 240 px',
@@ -659,7 +797,17 @@ describe('writeReport', () => {
       totalCostMicroUsd: 500_000,
       totalGenerationTimeS: 40,
       minClips: 2,
-      budget: { currentMicroUsd: 0, estimatedMicroUsd: 1_500_000, limitMicroUsd: 2_000_000, perClipMicroUsd: {} },
+      budget: {
+        limitMicroUsd: 2_000_000,
+        spentBeforeJobMicroUsd: 0,
+        estimatedMicroUsd: 1_500_000,
+        actualMicroUsd: 500_000,
+        peakReservedMicroUsd: 1_500_000,
+        skippedForBudget: [],
+        cancelledForBudget: [],
+        perModel: [],
+      },
+      cancelledClips: [],
     };
     await activityEnv().run(writeReport, { ...base, clips: [], totalCostMicroUsd: 0 });
     const file = await activityEnv().run(writeReport, base);

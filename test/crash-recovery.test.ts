@@ -63,7 +63,8 @@ describe('a worker killed mid-job', () => {
         TEMPORAL_ADDRESS: server.address,
         TEMPORAL_TASK_QUEUE: taskQueue,
         OUTPUT_DIR: config.outputDir,
-        CLIPFLOW_DATA_DIR: config.dataDir,
+        // Its own embedded cost database: PGlite is one process per data dir.
+        CLIPFLOW_DATA_DIR: path.join(config.dataDir, 'first-worker'),
       },
       stdio: ['ignore', 'inherit', 'inherit'],
     });

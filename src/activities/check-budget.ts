@@ -19,13 +19,18 @@ export function createCheckBudget({ config, costTracker }: Pick<ActivityDeps, 'c
       estimated: formatUsd(estimatedMicroUsd),
       limit: formatUsd(limitMicroUsd),
     });
-    if (currentMicroUsd + estimatedMicroUsd > limitMicroUsd) {
+    // Clips that do not fit are held back by the workflow's ledger; the job is refused up front
+    // only when even its cheapest minClips clips would not fit.
+    const cheapest = Object.values(perClipMicroUsd).sort((a, b) => a - b).slice(0, input.minClips);
+    const minimumMicroUsd = cheapest.reduce((a, b) => a + b, 0);
+    if (currentMicroUsd + minimumMicroUsd > limitMicroUsd) {
       throw toApplicationFailure(
         new BudgetExceededError(
           `job ${input.jobId}: estimated cost ${formatUsd(estimatedMicroUsd)} for ${input.clips.length} clips ` +
-            `plus ${formatUsd(currentMicroUsd)} already spent (current) exceeds the budget limit ${formatUsd(limitMicroUsd)}`,
+            `(${formatUsd(minimumMicroUsd)} for the minimum of ${input.minClips}) plus ${formatUsd(currentMicroUsd)} ` +
+            `already spent (current) exceeds the budget limit ${formatUsd(limitMicroUsd)}`,
         ),
-        [{ currentMicroUsd, estimatedMicroUsd, limitMicroUsd }],
+        [{ currentMicroUsd, estimatedMicroUsd, minimumMicroUsd, limitMicroUsd }],
       );
     }
     return { currentMicroUsd, estimatedMicroUsd, limitMicroUsd, perClipMicroUsd };

@@ -20,6 +20,28 @@ export interface GenerateClipProgress {
   model: string;
   /** Its output was refused (validation, size): a retry must make a new one, not take this up again. */
   rejected?: boolean;
+  /** Paid by earlier attempts of this clip; heartbeat details outlive the attempt that wrote them. */
+  spentMicroUsd?: number;
+}
+
+/** What a failed attempt tells the workflow: which attempt it was and what the clip has cost so far. */
+export interface ClipAttemptDetails {
+  attempt: number;
+  spentMicroUsd: number;
+}
+
+/** Carries what was paid out of the attempt that failed after paying. */
+class PaidFailure extends Error {
+  constructor(
+    override readonly cause: unknown,
+    readonly spentMicroUsd: number,
+  ) {
+    super('paid attempt failed');
+  }
+}
+
+function spentSoFar(details: unknown): number {
+  return (details as GenerateClipProgress | undefined)?.spentMicroUsd ?? 0;
 }
 
 /** Generated outputs larger than this are refused rather than filling the disk. */
@@ -42,12 +64,12 @@ export function createGenerateClip(deps: Pick<ActivityDeps, 'provider' | 'probe'
     }
   }
 
-  async function waitFor(prediction: Prediction): Promise<Prediction> {
+  async function waitFor(prediction: Prediction, beat: (id: string) => void): Promise<Prediction> {
     const ctx = Context.current();
     let current = prediction;
     try {
       while (!TERMINAL_STATUSES.has(current.status)) {
-        ctx.heartbeat({ predictionId: current.id, model: current.model } satisfies GenerateClipProgress);
+        beat(current.id);
         await ctx.sleep(deps.pollIntervalMs);
         current = await provider.get(current.id);
       }
@@ -91,7 +113,12 @@ export function createGenerateClip(deps: Pick<ActivityDeps, 'provider' | 'probe'
       deadlineS: config.job.clipTimeoutS,
     };
 
-    let prediction = await resume(ctx.info.heartbeatDetails as GenerateClipProgress | undefined, model);
+    const previous = ctx.info.heartbeatDetails as GenerateClipProgress | undefined;
+    const spentBefore = previous?.spentMicroUsd ?? 0;
+    const beat = (predictionId: string, extra: Partial<GenerateClipProgress> = {}) =>
+      ctx.heartbeat({ predictionId, model, spentMicroUsd: spentBefore, ...extra } satisfies GenerateClipProgress);
+
+    let prediction = await resume(previous, model);
     if (prediction) {
       ctx.log.info('resuming prediction', { predictionId: prediction.id });
     } else {
@@ -99,9 +126,9 @@ export function createGenerateClip(deps: Pick<ActivityDeps, 'provider' | 'probe'
       ctx.log.info('prediction created', { predictionId: prediction.id });
     }
     // Recorded at once: a crash from here on resumes this prediction instead of paying for another.
-    ctx.heartbeat({ predictionId: prediction.id, model } satisfies GenerateClipProgress);
+    beat(prediction.id);
 
-    const finished = await waitFor(prediction);
+    const finished = await waitFor(prediction, beat);
     if (finished.status !== 'succeeded') {
       throw new ClipflowError(
         finished.errorType ?? ErrorType.ProviderFailed,
@@ -112,22 +139,15 @@ export function createGenerateClip(deps: Pick<ActivityDeps, 'provider' | 'probe'
     const file = clipPath(config.outputDir, jobId, clip.clipIndex);
     await mkdir(path.dirname(file), { recursive: true });
     const partial = `${file}.partial`;
+    let paid = 0;
     try {
-      let costMicroUsd: number;
-      let facts: Awaited<ReturnType<typeof probe>>;
-      try {
-        await provider.saveOutput(finished, partial, MAX_OUTPUT_BYTES);
-        facts = await probe(partial);
-        // Paid for once the prediction succeeded, whether or not the clip passes validation.
-        costMicroUsd = await recordCost(jobId, clip.clipIndex, finished, facts.durationS);
-        checkClip(file, facts, config.generation);
-      } catch (err) {
-        if (err instanceof ClipflowError && err.type === ErrorType.ValidationFailed) {
-          ctx.heartbeat({ predictionId: finished.id, model, rejected: true } satisfies GenerateClipProgress);
-        }
-        throw err;
-      }
+      await provider.saveOutput(finished, partial, MAX_OUTPUT_BYTES);
+      const facts = await probe(partial);
+      // Paid for once the prediction succeeded, whether or not the clip passes validation.
+      paid = await recordCost(jobId, clip.clipIndex, finished, facts.durationS);
+      checkClip(file, facts, config.generation);
       await rename(partial, file);
+      const costMicroUsd = spentBefore + paid;
       return {
         clipIndex: clip.clipIndex,
         path: file,
@@ -143,6 +163,13 @@ export function createGenerateClip(deps: Pick<ActivityDeps, 'provider' | 'probe'
         generationTimeS: (Date.now() - started) / 1000,
         ...(input.imageNote ? { imageNote: input.imageNote } : {}),
       };
+    } catch (err) {
+      // An output refused before its cost was read (too large, unreadable) was still paid for.
+      if (paid === 0) paid = await recordCost(jobId, clip.clipIndex, finished, clip.durationS).catch(() => 0);
+      if (err instanceof ClipflowError && err.type === ErrorType.ValidationFailed) {
+        beat(finished.id, { rejected: true, spentMicroUsd: spentBefore + paid });
+      }
+      throw new PaidFailure(err, spentBefore + paid);
     } finally {
       await rm(partial, { force: true });
     }
@@ -157,9 +184,15 @@ export function createGenerateClip(deps: Pick<ActivityDeps, 'provider' | 'probe'
       const clip = await produce(input, attempt);
       ctx.log.info('clip ready', { ...scope, path: clip.path, costUsd: clip.costUsd });
       return clip;
-    } catch (err) {
-      if (err instanceof CancelledFailure) throw err;
-      const failure = toApplicationFailure(err, [{ attempt }]);
+    } catch (thrown) {
+      if (thrown instanceof CancelledFailure) {
+        // Still a cancellation, now telling the workflow what the clip had cost.
+        const spent = spentSoFar(ctx.info.heartbeatDetails);
+        throw new CancelledFailure(thrown.message, [{ attempt, spentMicroUsd: spent } satisfies ClipAttemptDetails]);
+      }
+      const spent = thrown instanceof PaidFailure ? thrown.spentMicroUsd : spentSoFar(ctx.info.heartbeatDetails);
+      const err = thrown instanceof PaidFailure ? thrown.cause : thrown;
+      const failure = toApplicationFailure(err, [{ attempt, spentMicroUsd: spent } satisfies ClipAttemptDetails]);
       ctx.log.warn('clip attempt failed', { ...scope, type: failure.type, error: failure.message });
       throw failure;
     }

@@ -1,5 +1,5 @@
 import type { RetrySettings } from '../config.js';
-import type { Clip, ClipFailure, ClipPrompt, JobOptions } from '../shared/model.js';
+import type { BudgetSummary, Clip, ClipFailure, ClipPrompt, JobOptions } from '../shared/model.js';
 import type { MicroUsd } from '../shared/money.js';
 
 /** The worker's defaults merged with a job's options: what the workflow runs by. */
@@ -26,6 +26,8 @@ export interface BudgetCheckInput {
   clips: Pick<ClipPrompt, 'clipIndex' | 'durationS'>[];
   model: string;
   budgetLimitMicroUsd: MicroUsd;
+  /** The job fails up front only when not even this many clips fit in the budget. */
+  minClips: number;
 }
 
 export interface BudgetCheck {
@@ -59,5 +61,6 @@ export interface ReportInput {
   totalCostMicroUsd: MicroUsd;
   totalGenerationTimeS: number;
   minClips: number;
-  budget: BudgetCheck;
+  budget: BudgetSummary;
+  cancelledClips: number[];
 }

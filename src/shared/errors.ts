@@ -16,6 +16,8 @@ export const ErrorType = {
   ProviderFailed: 'ProviderFailed',
   ImageRejected: 'ImageRejected',
   Cancelled: 'Cancelled',
+  SkippedForBudget: 'SkippedForBudget',
+  CancelledForBudget: 'CancelledForBudget',
   PredictionNotFound: 'PredictionNotFound',
   Misconfigured: 'Misconfigured',
 } as const;

@@ -22,7 +22,7 @@ const httpUrl = z
   }, 'must be an http or https URL');
 
 export const ClipPrompt = z.object({
-  clipIndex: z.number().int('must be an integer').min(0, 'must be 0 or more').max(999, 'must be at most 999'),
+  clipIndex: z.number().int('must be an integer').min(0, 'must be 0 or more').max(99_999, 'must be at most 99999'),
   prompt: z
     .string()
     .trim()
@@ -96,6 +96,7 @@ export interface Clip {
   sizeBytes: number;
   provider: string;
   model: string;
+  /** Everything paid for this clip, failed attempts included. */
   costMicroUsd: number;
   costUsd: number;
   attempts: number;
@@ -109,6 +110,19 @@ export interface ClipFailure {
   errorType: string;
   message: string;
   attempts: number;
+  /** What the clip's attempts were charged although no clip came of them. */
+  costMicroUsd: number;
+}
+
+export interface BudgetSummary {
+  limitMicroUsd: number;
+  spentBeforeJobMicroUsd: number;
+  estimatedMicroUsd: number;
+  actualMicroUsd: number;
+  peakReservedMicroUsd: number;
+  skippedForBudget: number[];
+  cancelledForBudget: number[];
+  perModel: { model: string; clips: number; estimatedMicroUsd: number; actualMicroUsd: number }[];
 }
 
 export interface GenerateClipsResult {
@@ -121,6 +135,9 @@ export interface GenerateClipsResult {
   totalCostMicroUsd: number;
   totalCostUsd: number;
   totalGenerationTimeS: number;
+  /** Clips stopped because the job was cancelled. */
+  cancelledClips: number[];
+  budget: BudgetSummary;
   reportPath: string;
 }
 

@@ -2,6 +2,7 @@
 export const TASK_QUEUE = 'clipflow';
 export const WORKFLOW_TYPE = 'generateClips';
 export const PROGRESS_QUERY = 'progress';
+export const RAISE_BUDGET_UPDATE = 'raiseBudget';
 
 export function workflowIdForJob(jobId: string): string {
   return `clipflow-${jobId}`;

@@ -11,25 +11,28 @@ export const { jobSettings } = proxyLocalActivities<Activities>({
 
 export const { checkBudget } = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', maximumAttempts: 5, nonRetryableErrorTypes: [ErrorType.BudgetExceeded] },
+  retry: { initialInterval: '1 second', maximumAttempts: 5, nonRetryableErrorTypes: [ErrorType.BudgetExceeded, ErrorType.Misconfigured] },
+  summary: 'budget check',
 });
 
 export const { writeReport } = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '1 second', maximumAttempts: 10 },
+  summary: 'production report',
 });
 
-export function imageActivities(settings: JobSettings) {
+export function imageActivities(settings: JobSettings, clipIndex: number) {
   return proxyActivities<Activities>({
     startToCloseTimeout: '2 minutes',
     heartbeatTimeout: `${settings.heartbeatTimeoutS} seconds`,
     retry: { maximumAttempts: 1 },
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+    summary: `clip ${clipIndex} · reference image`,
   });
 }
 
 /** Generation: long per attempt, heartbeating, retried at 2 s, 4 s, 8 s by default. */
-export function generationActivities(settings: JobSettings) {
+export function generationActivities(settings: JobSettings, clipIndex: number, model: string) {
   const { retry } = settings;
   return proxyActivities<Activities>({
     startToCloseTimeout: `${settings.clipTimeoutS} seconds`,
@@ -39,9 +42,11 @@ export function generationActivities(settings: JobSettings) {
       backoffCoefficient: retry.backoffCoefficient,
       maximumInterval: `${retry.maximumIntervalS} seconds`,
       maximumAttempts: retry.maximumAttempts,
-      nonRetryableErrorTypes: [...NON_RETRYABLE_TYPES],
+      // A missing model goes straight to the fallback rather than knocking three more times.
+      nonRetryableErrorTypes: [...NON_RETRYABLE_TYPES, ErrorType.ModelUnavailable],
     },
     // Cancellation waits for the activity to cancel its prediction, so billing has stopped.
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+    summary: `clip ${clipIndex} · ${model} · generate`,
   });
 }

@@ -1,18 +1,20 @@
-import { ApplicationFailure, CancellationScope, isCancellation } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, setHandler } from '@temporalio/workflow';
 import type { JobSettings } from '../activities/types.js';
 import { ErrorType } from '../shared/errors.js';
-import type { Clip, ClipFailure, ClipPrompt, GenerateClipsInput, GenerateClipsResult } from '../shared/model.js';
-import { microsToUsd, sumMicros } from '../shared/money.js';
-import { checkBudget, generationActivities, imageActivities, jobSettings, writeReport } from './activities.js';
-import { describeClipFailure } from './failures.js';
-import { forEachWithLimit } from './limit.js';
+import type { BudgetSummary, GenerateClipsInput, GenerateClipsResult, ValidJob } from '../shared/model.js';
+import { formatUsd, microsToUsd, usdToMicros } from '../shared/money.js';
+import { checkBudget, jobSettings, writeReport } from './activities.js';
+import { BudgetLedger } from './budget-ledger.js';
+import { ClipScheduler, type ScheduleResult } from './clip-scheduler.js';
+import { raiseBudgetUpdate } from './definitions.js';
+import { produceClip } from './produce-clip.js';
 import { ProgressTracker } from './progress.js';
 import { validateJob } from './validate.js';
 
 /**
  * Turns a job's clip prompts into validated clips: validate, check the budget, then per clip
- * prepare its reference image and generate it (at most `concurrency` at once), report, and
- * succeed when at least `minClips` clips were made.
+ * prepare its reference image and generate it (at most `concurrency` at once, each within the
+ * budget), report, and succeed when at least `minClips` clips were made.
  */
 export async function generateClips(input: GenerateClipsInput): Promise<GenerateClipsResult> {
   const job = validateJob(input);
@@ -25,31 +27,34 @@ export async function generateClips(input: GenerateClipsInput): Promise<Generate
     clips: job.clipPrompts.map(({ clipIndex, durationS }) => ({ clipIndex, durationS })),
     model: settings.model,
     budgetLimitMicroUsd: settings.budgetLimitMicroUsd,
+    minClips: settings.minClips,
   });
+  const ledger = new BudgetLedger(budget.limitMicroUsd, budget.currentMicroUsd, budget.estimatedMicroUsd);
 
   progress.stage('generating');
   const started = Date.now();
-  const clips: Clip[] = [];
-  const failures: ClipFailure[] = [];
-  let cancelled: unknown;
-  try {
-    await forEachWithLimit(job.clipPrompts, settings.concurrency, async (clip) => {
-      progress.clipStarted();
-      try {
-        const made = await produceClip(job.jobId, clip, settings);
-        clips.push(made);
-        progress.clipSucceeded(made.costMicroUsd);
-      } catch (err) {
-        if (isCancellation(err)) cancelled ??= err;
-        failures.push(describeClipFailure(clip.clipIndex, err, settings.retry.maximumAttempts));
-        progress.clipFailed();
-      }
-    });
-  } finally {
-    progress.stage('reporting');
-  }
+  const scheduler = new ClipScheduler({
+    clips: job.clipPrompts,
+    concurrency: () => settings.concurrency,
+    ledger,
+    estimateOf: (clipIndex) => budget.perClipMicroUsd[clipIndex] ?? 0,
+    produce: (clip) => produceClip(job.jobId, clip, settings),
+    onStart: () => progress.clipStarted(),
+    onEnd: (outcome) => (outcome.ok ? progress.clipSucceeded(outcome.clip.costMicroUsd) : progress.clipFailed(outcome.failure.costMicroUsd)),
+  });
+  setHandler(
+    raiseBudgetUpdate,
+    ({ budgetUsd }) => {
+      ledger.raiseLimit(usdToMicros(budgetUsd));
+      scheduler.wake();
+      return { limitUsd: microsToUsd(ledger.limitMicroUsd), heldClips: scheduler.heldForBudget };
+    },
+    { validator: ({ budgetUsd }) => validateRaise(budgetUsd, ledger) },
+  );
+  const outcome = await scheduler.run();
 
-  const result = summarize(job.jobId, job.clipPrompts.length, clips, failures, (Date.now() - started) / 1000);
+  progress.stage('reporting');
+  const result = summarize(job, outcome, ledger, (Date.now() - started) / 1000);
   // The report is written even when the job is being cancelled.
   result.reportPath = await CancellationScope.nonCancellable(() =>
     writeReport({
@@ -60,62 +65,62 @@ export async function generateClips(input: GenerateClipsInput): Promise<Generate
       totalCostMicroUsd: result.totalCostMicroUsd,
       totalGenerationTimeS: result.totalGenerationTimeS,
       minClips: settings.minClips,
-      budget,
+      budget: result.budget,
+      cancelledClips: result.cancelledClips,
     }),
   );
   progress.stage('done');
 
-  if (cancelled) throw cancelled;
-  if (result.successfulClips < settings.minClips) {
-    throw ApplicationFailure.create({
-      type: ErrorType.InsufficientClips,
-      message:
-        `job ${job.jobId}: only ${result.successfulClips} of ${result.totalClips} clips succeeded ` +
-        `(${result.failedClips} failed); at least ${settings.minClips} are required`,
-      nonRetryable: true,
-      details: [result],
-    });
-  }
+  if (outcome.cancellation) throw outcome.cancellation;
+  failIfTooFew(result, settings);
   return result;
 }
 
-/** One clip: its reference image if it has one (a failed image leaves the clip text-only), then generation. */
-async function produceClip(jobId: string, clip: ClipPrompt, settings: JobSettings): Promise<Clip> {
-  let imagePath: string | undefined;
-  let imageNote: string | undefined;
-  if (clip.sceneReferenceUrl) {
-    const image = await imageActivities(settings).prepareImage({ jobId, clipIndex: clip.clipIndex, url: clip.sceneReferenceUrl });
-    if (image.ok) imagePath = image.path;
-    else imageNote = `reference image not used: ${image.reason}`;
+function validateRaise(budgetUsd: unknown, ledger: BudgetLedger): void {
+  if (typeof budgetUsd !== 'number' || !Number.isFinite(budgetUsd) || budgetUsd <= 0) {
+    throw new Error(`budgetUsd must be a positive number, got ${JSON.stringify(budgetUsd)}`);
   }
-  return generationActivities(settings).generateClip({
-    jobId,
-    clip,
-    model: settings.model,
-    ...(imagePath ? { imagePath } : {}),
-    ...(imageNote ? { imageNote } : {}),
+  if (usdToMicros(budgetUsd) <= ledger.limitMicroUsd) {
+    throw new Error(`budgetUsd ${formatUsd(usdToMicros(budgetUsd))} must be above the current limit ${formatUsd(ledger.limitMicroUsd)}`);
+  }
+}
+
+function failIfTooFew(result: GenerateClipsResult, settings: JobSettings): void {
+  if (result.successfulClips >= settings.minClips) return;
+  throw ApplicationFailure.create({
+    type: ErrorType.InsufficientClips,
+    message:
+      `job ${result.jobId}: only ${result.successfulClips} of ${result.totalClips} clips succeeded ` +
+      `(${result.failedClips} failed); at least ${settings.minClips} are required`,
+    nonRetryable: true,
+    details: [result],
   });
 }
 
-function summarize(
-  jobId: string,
-  totalClips: number,
-  clips: Clip[],
-  failures: ClipFailure[],
-  totalGenerationTimeS: number,
-): GenerateClipsResult {
+function summarize(job: ValidJob, outcome: ScheduleResult, ledger: BudgetLedger, totalGenerationTimeS: number): GenerateClipsResult {
   const byIndex = <T extends { clipIndex: number }>(a: T, b: T) => a.clipIndex - b.clipIndex;
-  const totalCostMicroUsd = sumMicros(clips.map((c) => c.costMicroUsd));
+  const budget: BudgetSummary = {
+    limitMicroUsd: ledger.limitMicroUsd,
+    spentBeforeJobMicroUsd: ledger.spentBeforeMicroUsd,
+    estimatedMicroUsd: ledger.estimatedMicroUsd,
+    actualMicroUsd: ledger.actual,
+    peakReservedMicroUsd: ledger.peakReservedMicroUsd,
+    skippedForBudget: [...outcome.skippedForBudget].sort((a, b) => a - b),
+    cancelledForBudget: [...outcome.cancelledForBudget].sort((a, b) => a - b),
+    perModel: [...ledger.perModel].map(([model, row]) => ({ model, ...row })),
+  };
   return {
-    jobId,
-    clips: [...clips].sort(byIndex),
-    failures: [...failures].sort(byIndex),
-    totalClips,
-    successfulClips: clips.length,
-    failedClips: failures.length,
-    totalCostMicroUsd,
-    totalCostUsd: microsToUsd(totalCostMicroUsd),
+    jobId: job.jobId,
+    clips: [...outcome.clips].sort(byIndex),
+    failures: [...outcome.failures].sort(byIndex),
+    totalClips: job.clipPrompts.length,
+    successfulClips: outcome.clips.length,
+    failedClips: outcome.failures.length,
+    totalCostMicroUsd: ledger.actual,
+    totalCostUsd: microsToUsd(ledger.actual),
     totalGenerationTimeS,
+    cancelledClips: [...outcome.cancelledClips].sort((a, b) => a - b),
+    budget,
     reportPath: '',
   };
 }

@@ -28,12 +28,17 @@ export class ProgressTracker {
   clipSucceeded(costMicroUsd: number): void {
     this.state.running--;
     this.state.done++;
-    this.state.spentMicroUsd += costMicroUsd;
-    this.state.spentUsd = microsToUsd(this.state.spentMicroUsd);
+    this.addSpend(costMicroUsd);
   }
 
-  clipFailed(): void {
+  clipFailed(costMicroUsd = 0): void {
     this.state.running--;
     this.state.failed++;
+    this.addSpend(costMicroUsd);
+  }
+
+  private addSpend(costMicroUsd: number): void {
+    this.state.spentMicroUsd += costMicroUsd;
+    this.state.spentUsd = microsToUsd(this.state.spentMicroUsd);
   }
 }
