@@ -79,7 +79,7 @@ const GENERATION: Record<Environment, GenerationSettings> = {
   production: {
     provider: 'replicate',
     model: 'minimax/video-01',
-    fallbackModel: 'wan-video/wan-2.1-t2v-480p',
+    fallbackModel: 'wavespeedai/wan-2.1-t2v-720p',
     shortSide: 720,
     fps: 24,
     minShortSide: 720,
@@ -94,6 +94,7 @@ export const DEFAULT_PRICES: PriceTable = {
   'clipflow/local-ffmpeg': { usdPerOutputSecond: 0 },
   'minimax/video-01': { usdPerPrediction: 0.5 },
   'wan-video/wan-2.1-t2v-480p': { usdPerPredictSecond: 0.000975, estimatedPredictSecondsPerOutputSecond: 40 },
+  'wavespeedai/wan-2.1-t2v-720p': { usdPerOutputSecond: 0.25 },
 };
 
 const bool = z

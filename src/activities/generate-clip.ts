@@ -128,7 +128,8 @@ export function createGenerateClip(deps: Pick<ActivityDeps, 'provider' | 'probe'
     // Recorded at once: a crash from here on resumes this prediction instead of paying for another.
     beat(prediction.id);
 
-    const finished = await waitFor(prediction, beat);
+    // Priced by the model as this clip asked for it (a provider may report it spelled otherwise).
+    const finished = { ...(await waitFor(prediction, beat)), model };
     if (finished.status !== 'succeeded') {
       throw new ClipflowError(
         finished.errorType ?? ErrorType.ProviderFailed,
