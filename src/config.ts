@@ -1,4 +1,7 @@
+import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { inspect } from 'node:util';
+import { loadClientConfigProfile, type ClientConfigProfile, type ConfigDataSource } from '@temporalio/envconfig';
 import { z } from 'zod';
 import type { PriceTable } from './cost/prices.js';
 import { parseFaultPlan, type FaultPlan } from './providers/faults.js';
@@ -50,9 +53,73 @@ export interface ImageSettings {
   totalTimeoutMs: number;
 }
 
+/**
+ * A credential that stays out of logs, JSON and console output: only `reveal()` gives the value.
+ */
+export class Secret {
+  readonly #value: string;
+  constructor(value: string) {
+    this.#value = value;
+  }
+  reveal(): string {
+    return this.#value;
+  }
+  toString(): string {
+    return '[redacted]';
+  }
+  toJSON(): string {
+    return '[redacted]';
+  }
+  [inspect.custom](): string {
+    return 'Secret([redacted])';
+  }
+}
+
+/** PEM text for TLS, from a file or inline; `setting` names where it was configured, for error messages. */
+export type PemSource = { setting: string } & ({ path: string } | { data: Secret });
+
+export interface TemporalTls {
+  /** Overrides the server name (SNI) checked against the server's certificate. */
+  serverName?: string;
+  /** Client certificate and key for mTLS: both or neither. */
+  clientCert?: PemSource;
+  clientKey?: PemSource;
+  /** CA that signed the server's certificate, when the system's roots do not cover it. */
+  serverCaCert?: PemSource;
+}
+
+export interface TemporalSettings {
+  /** The cluster's gRPC endpoint; without one the worker and CLI use localhost:7233 and `npm start` starts a dev server. */
+  address?: string;
+  namespace: string;
+  taskQueue: string;
+  cliPath?: string;
+  uiPort: number;
+  searchAttributes: boolean;
+  /** Temporal Cloud API key; implies TLS. */
+  apiKey?: Secret;
+  /** TLS on when present (also when only an API key is given); plaintext otherwise. */
+  tls?: TemporalTls;
+  /** Extra gRPC headers (TEMPORAL_GRPC_META_* or the profile's grpc_meta). */
+  grpcMeta?: Record<string, string>;
+  /** The envconfig profile the connection settings came from, if a config file had it. */
+  profile?: string;
+}
+
+export interface WorkerSettings {
+  /** After SIGTERM/SIGINT running activities get this long to finish before they are cancelled. */
+  shutdownGraceS: number;
+  maxConcurrentActivities: number;
+  /** Per worker process; unset means no limit. */
+  activitiesPerSecond?: number;
+  /** Server-side, for all workers of the task queue together; unset means no limit. */
+  taskQueueActivitiesPerSecond?: number;
+}
+
 export interface Config {
   environment: Environment;
-  temporal: { address?: string; namespace: string; taskQueue: string; cliPath?: string; uiPort: number };
+  temporal: TemporalSettings;
+  worker: WorkerSettings;
   job: JobDefaults;
   generation: GenerationSettings;
   prices: PriceTable;
@@ -119,10 +186,19 @@ const PriceTableSchema = z.record(
 const EnvSchema = z.object({
   CLIPFLOW_ENV: z.enum(['development', 'production']).default('development'),
   TEMPORAL_ADDRESS: z.string().min(1).optional(),
-  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_NAMESPACE: z.string().min(1).optional(),
+  TEMPORAL_API_KEY: z.string().min(1).optional(),
+  TEMPORAL_TLS: bool.optional(),
+  TEMPORAL_TLS_CLIENT_CERT_PATH: z.string().min(1).optional(),
+  TEMPORAL_TLS_CLIENT_KEY_PATH: z.string().min(1).optional(),
+  TEMPORAL_TLS_SERVER_CA_CERT_PATH: z.string().min(1).optional(),
+  TEMPORAL_TLS_SERVER_NAME: z.string().min(1).optional(),
+  TEMPORAL_CONFIG_FILE: z.string().min(1).optional(),
+  TEMPORAL_PROFILE: z.string().min(1).optional(),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default(TASK_QUEUE),
   TEMPORAL_CLI_PATH: z.string().min(1).optional(),
   TEMPORAL_UI_PORT: int(1, 65535).default(8233),
+  CLIPFLOW_SEARCH_ATTRIBUTES: bool.default(true),
   VIDEO_GENERATOR_CONCURRENCY: int(1, 100).default(3),
   VIDEO_GENERATOR_MIN_CLIPS: int(1, 10_000).default(3),
   VIDEO_GENERATOR_BUDGET_USD: positive(100_000).optional(),
@@ -153,6 +229,10 @@ const EnvSchema = z.object({
   REPLICATE_POLL_INTERVAL_MS: int(10, 60_000).default(2_000),
   REPLICATE_MAX_RETRY_AFTER_S: positive(3600).default(60),
   LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
+  WORKER_SHUTDOWN_GRACE_S: z.coerce.number().min(0).max(86_400).default(30),
+  WORKER_MAX_CONCURRENT_ACTIVITIES: int(1, 10_000).default(100),
+  WORKER_ACTIVITIES_PER_SECOND: positive(100_000).optional(),
+  WORKER_TASK_QUEUE_ACTIVITIES_PER_SECOND: positive(100_000).optional(),
 });
 
 export class ConfigError extends Error {
@@ -183,11 +263,19 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   return {
     environment,
     temporal: {
-      ...(e.TEMPORAL_ADDRESS ? { address: e.TEMPORAL_ADDRESS } : {}),
+      ...temporalConnection(env),
       ...(e.TEMPORAL_CLI_PATH ? { cliPath: e.TEMPORAL_CLI_PATH } : {}),
-      namespace: e.TEMPORAL_NAMESPACE,
       taskQueue: e.TEMPORAL_TASK_QUEUE,
       uiPort: e.TEMPORAL_UI_PORT,
+      searchAttributes: e.CLIPFLOW_SEARCH_ATTRIBUTES,
+    },
+    worker: {
+      shutdownGraceS: e.WORKER_SHUTDOWN_GRACE_S,
+      maxConcurrentActivities: e.WORKER_MAX_CONCURRENT_ACTIVITIES,
+      ...(e.WORKER_ACTIVITIES_PER_SECOND !== undefined ? { activitiesPerSecond: e.WORKER_ACTIVITIES_PER_SECOND } : {}),
+      ...(e.WORKER_TASK_QUEUE_ACTIVITIES_PER_SECOND !== undefined
+        ? { taskQueueActivitiesPerSecond: e.WORKER_TASK_QUEUE_ACTIVITIES_PER_SECOND }
+        : {}),
     },
     job: {
       concurrency: e.VIDEO_GENERATOR_CONCURRENCY,
@@ -236,4 +324,74 @@ function parseOr<T>(variable: string, parse: () => T): T {
     const detail = err instanceof z.ZodError ? err.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') : (err as Error).message;
     throw new ConfigError(`invalid configuration: ${variable}: ${detail}`);
   }
+}
+
+type ConnectionSettings = Pick<TemporalSettings, 'address' | 'namespace' | 'apiKey' | 'tls' | 'grpcMeta' | 'profile'>;
+
+/**
+ * The connection to Temporal, the way every Temporal tool reads it (@temporalio/envconfig): a profile
+ * of a TOML config file (TEMPORAL_CONFIG_FILE, else the user's temporalio/temporal.toml; TEMPORAL_PROFILE,
+ * else "default") with the TEMPORAL_* variables on top. Files named here are read when connecting.
+ */
+function temporalConnection(env: Record<string, string | undefined>): ConnectionSettings {
+  const vars: Record<string, string> = {};
+  for (const [key, value] of Object.entries(env)) if (value !== undefined) vars[key] = value;
+  const configFile = vars.TEMPORAL_CONFIG_FILE;
+  if (configFile !== undefined && !existsSync(configFile)) {
+    throw new ConfigError(`invalid configuration: TEMPORAL_CONFIG_FILE: no such file ${configFile}`);
+  }
+  let profile: ClientConfigProfile;
+  try {
+    profile = loadClientConfigProfile({ overrideEnvVars: vars });
+  } catch (err) {
+    const message = ((err as Error).message ?? String(err)).split('\n')[0] ?? '';
+    const setting = /profile '.*' not found/i.test(message)
+      ? 'TEMPORAL_PROFILE'
+      : (err as Error).name === 'TomlError' || (err as NodeJS.ErrnoException).code !== undefined
+        ? (configFile ? 'TEMPORAL_CONFIG_FILE' : 'the Temporal config file')
+        : 'Temporal connection settings';
+    throw new ConfigError(`invalid configuration: ${setting}: ${message}`);
+  }
+  const profileName = vars.TEMPORAL_PROFILE ?? 'default';
+  const inProfile = (key: string) =>
+    `${key} of profile "${profileName}" in ${configFile ?? 'the Temporal config file'}`;
+  const source = (
+    from: ConfigDataSource | undefined,
+    pathVar: string,
+    dataVar: string,
+    tomlKey: string,
+  ): PemSource | undefined => {
+    if (!from) return undefined;
+    if ('path' in from) return { setting: vars[pathVar] !== undefined ? pathVar : inProfile(`tls.${tomlKey}_path`), path: from.path };
+    const text = typeof from.data === 'string' ? from.data : new TextDecoder().decode(from.data);
+    return { setting: vars[dataVar] !== undefined ? dataVar : inProfile(`tls.${tomlKey}_data`), data: new Secret(text) };
+  };
+
+  const settings: ConnectionSettings = { namespace: profile.namespace ?? 'default' };
+  if (profile.address) settings.address = profile.address;
+  if (profile.apiKey) settings.apiKey = new Secret(profile.apiKey);
+  if (profile.grpcMeta && Object.keys(profile.grpcMeta).length > 0) settings.grpcMeta = profile.grpcMeta;
+  if (vars.TEMPORAL_PROFILE) settings.profile = vars.TEMPORAL_PROFILE;
+
+  // TLS when the profile or the TEMPORAL_TLS* variables ask for it, or when there is an API key,
+  // unless it is switched off explicitly (TEMPORAL_TLS=false, tls.disabled = true).
+  const tls = profile.tls;
+  if (tls?.disabled) return settings;
+  if (!tls && !settings.apiKey) return settings;
+  const clientCert = source(tls?.clientCert, 'TEMPORAL_TLS_CLIENT_CERT_PATH', 'TEMPORAL_TLS_CLIENT_CERT_DATA', 'client_cert');
+  const clientKey = source(tls?.clientKey, 'TEMPORAL_TLS_CLIENT_KEY_PATH', 'TEMPORAL_TLS_CLIENT_KEY_DATA', 'client_key');
+  const serverCaCert = source(tls?.serverCACert, 'TEMPORAL_TLS_SERVER_CA_CERT_PATH', 'TEMPORAL_TLS_SERVER_CA_CERT_DATA', 'server_ca_cert');
+  if (clientCert && !clientKey) {
+    throw new ConfigError(`invalid configuration: ${clientCert.setting} is set but no client key is (TEMPORAL_TLS_CLIENT_KEY_PATH)`);
+  }
+  if (clientKey && !clientCert) {
+    throw new ConfigError(`invalid configuration: ${clientKey.setting} is set but no client certificate is (TEMPORAL_TLS_CLIENT_CERT_PATH)`);
+  }
+  settings.tls = {
+    ...(tls?.serverName ? { serverName: tls.serverName } : {}),
+    ...(clientCert ? { clientCert } : {}),
+    ...(clientKey ? { clientKey } : {}),
+    ...(serverCaCert ? { serverCaCert } : {}),
+  };
+  return settings;
 }

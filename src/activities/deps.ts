@@ -9,7 +9,9 @@ export interface ActivityDeps {
   provider: VideoProvider;
   probe: Probe;
   costTracker: CostTracker;
-  config: Pick<Config, 'environment' | 'job' | 'generation' | 'prices' | 'outputDir' | 'image'>;
+  config: Pick<Config, 'environment' | 'job' | 'generation' | 'prices' | 'outputDir' | 'image'> & {
+    temporal: Pick<Config['temporal'], 'searchAttributes'>;
+  };
   /** How often a running prediction is polled (and the activity heartbeats). */
   pollIntervalMs: number;
   downloadImage?: typeof downloadImage;

@@ -16,6 +16,7 @@ export function createJobSettings({ config }: Pick<ActivityDeps, 'config'>) {
       retry: job.retry,
       provider: generation.provider,
       model: generation.model,
+      searchAttributes: config.temporal.searchAttributes,
       ...(generation.fallbackModel ? { fallbackModel: generation.fallbackModel } : {}),
     };
   };

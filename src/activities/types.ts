@@ -14,6 +14,8 @@ export interface JobSettings {
   provider: string;
   model: string;
   fallbackModel?: string;
+  /** Whether the namespace has clipflow's search attributes registered. */
+  searchAttributes: boolean;
 }
 
 export interface JobSettingsInput {

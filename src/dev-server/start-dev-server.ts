@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { SEARCH_ATTRIBUTES } from '../shared/search-attributes.js';
 import { devServerExecutable } from './temporal-cli.js';
 
 export interface DevServerOptions {
@@ -31,6 +32,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
       ...(options.uiPort ? { ui: true, uiPort: options.uiPort } : {}),
       ...(options.dbFilename ? { dbFilename: options.dbFilename } : {}),
       ...(options.namespace ? { namespace: options.namespace } : {}),
+      searchAttributes: SEARCH_ATTRIBUTES,
       log: { format: 'pretty', level: 'error' },
     },
   });

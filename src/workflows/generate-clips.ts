@@ -10,6 +10,7 @@ import { raiseBudgetUpdate } from './definitions.js';
 import { produceClip } from './produce-clip.js';
 import { ProgressTracker } from './progress.js';
 import { validateJob } from './validate.js';
+import { JobVisibility } from './visibility.js';
 
 /**
  * Turns a job's clip prompts into validated clips: validate, check the budget, then per clip
@@ -18,8 +19,9 @@ import { validateJob } from './validate.js';
  */
 export async function generateClips(input: GenerateClipsInput): Promise<GenerateClipsResult> {
   const job = validateJob(input);
-  const progress = new ProgressTracker(job.jobId, job.clipPrompts.length);
   const settings = await jobSettings({ options: job.options, clipCount: job.clipPrompts.length });
+  const visibility = new JobVisibility(job.jobId, settings.searchAttributes);
+  const progress = new ProgressTracker(job.jobId, job.clipPrompts.length, (p) => visibility.show(p, p.stage === 'done'));
 
   progress.stage('budget');
   const budget = await checkBudget({
@@ -69,6 +71,13 @@ export async function generateClips(input: GenerateClipsInput): Promise<Generate
       cancelledClips: result.cancelledClips,
     }),
   );
+  visibility.summarize({
+    clips: `${result.successfulClips}/${result.totalClips}`,
+    failed: result.failures.map((f) => `${f.clipIndex}:${f.errorType}`),
+    spentUsd: result.totalCostUsd,
+    limitUsd: microsToUsd(result.budget.limitMicroUsd),
+    report: result.reportPath,
+  });
   progress.stage('done');
 
   if (outcome.cancellation) throw outcome.cancellation;

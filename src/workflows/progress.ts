@@ -7,9 +7,17 @@ import { progressQuery } from './definitions.js';
 export class ProgressTracker {
   private state: JobProgress;
 
-  constructor(jobId: string, total: number) {
+  constructor(
+    jobId: string,
+    total: number,
+    private readonly onChange: (progress: JobProgress) => void = () => undefined,
+  ) {
     this.state = { jobId, stage: 'validating', total, done: 0, failed: 0, running: 0, spentMicroUsd: 0, spentUsd: 0, percent: 0 };
     setHandler(progressQuery, () => this.snapshot());
+  }
+
+  private changed(): void {
+    this.onChange(this.snapshot());
   }
 
   snapshot(): JobProgress {
@@ -19,22 +27,26 @@ export class ProgressTracker {
 
   stage(stage: JobProgress['stage']): void {
     this.state.stage = stage;
+    this.changed();
   }
 
   clipStarted(): void {
     this.state.running++;
+    this.changed();
   }
 
   clipSucceeded(costMicroUsd: number): void {
     this.state.running--;
     this.state.done++;
     this.addSpend(costMicroUsd);
+    this.changed();
   }
 
   clipFailed(costMicroUsd = 0): void {
     this.state.running--;
     this.state.failed++;
     this.addSpend(costMicroUsd);
+    this.changed();
   }
 
   private addSpend(costMicroUsd: number): void {

@@ -1,0 +1,122 @@
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdir } from 'node:fs/promises';
+import net from 'node:net';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { temporal } from '@temporalio/proto';
+import type { DevServer } from '../src/dev-server/start-dev-server.js';
+import { startDevServer } from '../src/dev-server/start-dev-server.js';
+import { devServerExecutable } from '../src/dev-server/temporal-cli.js';
+import { clipPrompts, quietRuntime, uniqueName } from './support/env.js';
+import { harness } from './support/job-runner.js';
+
+const run = promisify(execFile);
+let server: DevServer;
+let uiPort: number;
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const probe = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as net.AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+beforeAll(async () => {
+  quietRuntime();
+  uiPort = await freePort();
+  server = await startDevServer({ uiPort });
+});
+afterAll(async () => {
+  await server?.stop();
+});
+
+async function eventually<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await fn();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+describe('what a person sees of a job', () => {
+  let jobId: string;
+  let workflowId: string;
+  let currentDetails: string | undefined;
+
+  beforeAll(async () => {
+    const h = await harness(server, { LOCAL_PROVIDER_FAULTS: '2:auth' });
+    jobId = uniqueName('visible');
+    workflowId = await h.worker.runUntil(async () => {
+      const job = await h.clipflow.start({ jobId, clipPrompts: clipPrompts(4, 1.5) });
+      await job.result();
+      // Queries need a worker, so the details are read while this one runs.
+      currentDetails = ((await job.raw.query('__temporal_workflow_metadata')) as { currentDetails?: string }).currentDetails;
+      return job.workflowId;
+    });
+  });
+
+  it('finds the job by its id with `temporal workflow list --query`, with its counts and spend', async () => {
+    const cli = await devServerExecutable();
+    if (cli.type !== 'existing-path') throw new Error('the Temporal CLI is needed');
+    const listed = await eventually('the job in visibility', async () => {
+      const { stdout } = await run(cli.path, ['workflow', 'list', '--address', server.address, '--query', `ClipflowJobId='${jobId}'`, '--output', 'json']);
+      const rows = stdout.trim() ? (JSON.parse(stdout) as { execution: { workflowId: string } }[]) : [];
+      return rows.length > 0 ? rows : undefined;
+    });
+    expect(listed.map((r) => r.execution.workflowId)).toEqual([workflowId]);
+
+    const described = await server.env.client.workflow.getHandle(workflowId).describe();
+    const attrs = described.typedSearchAttributes;
+    expect(attrs.get({ name: 'ClipflowJobId', type: 'KEYWORD' } as never)).toBe(jobId);
+    expect(attrs.get({ name: 'ClipflowClipsSucceeded', type: 'INT' } as never)).toBe(3);
+    expect(attrs.get({ name: 'ClipflowClipsFailed', type: 'INT' } as never)).toBe(1);
+    expect(attrs.get({ name: 'ClipflowSpendUsd', type: 'DOUBLE' } as never)).toBe(0);
+    expect(described.memo).toMatchObject({ jobId, summary: { clips: '3/4', failed: ['2:Auth'] } });
+  });
+
+  it('gives every activity a summary a person can read, and the workflow its current details', async () => {
+    const handle = server.env.client.workflow.getHandle(workflowId);
+    const history = await handle.fetchHistory();
+    const summaries = (history.events ?? [])
+      .filter((e) => e.eventType === temporal.api.enums.v1.EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED)
+      .map((e) => {
+        const data = e.userMetadata?.summary?.data;
+        return data ? (JSON.parse(Buffer.from(data).toString()) as string) : undefined;
+      });
+    expect(summaries).toContain('budget check');
+    expect(summaries).toContain('production report');
+    for (const i of [0, 1, 2, 3]) expect(summaries).toContain(`clip ${i} · clipflow/local-ffmpeg · generate`);
+    expect(currentDetails).toContain('3/4 clips done');
+  });
+
+  it('shows the job and its clip activities in the Web UI (headless Chromium)', async (ctx) => {
+    let chromium: string;
+    try {
+      chromium = execFileSync('bash', ['scripts/install-chromium.sh'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+    } catch {
+      console.warn('web UI test skipped: Chromium cannot be installed on this machine (scripts/install-chromium.sh)');
+      ctx.skip();
+      return;
+    }
+    const { chromium: browserType } = await import('playwright-core');
+    const browser = await browserType.launch({
+      executablePath: chromium,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
+      await page.goto(`http://localhost:${uiPort}/namespaces/default/workflows/${workflowId}`);
+      await page.getByText(workflowId).first().waitFor({ timeout: 30_000 });
+      await page.getByText('clip 0 · clipflow/local-ffmpeg · generate').first().waitFor({ timeout: 30_000 });
+      expect(await page.getByText(/clip \d · clipflow\/local-ffmpeg · generate/).count()).toBeGreaterThanOrEqual(1);
+      await mkdir('test-artifacts', { recursive: true });
+      await page.screenshot({ path: 'test-artifacts/web-ui-job.png', fullPage: true });
+    } finally {
+      await browser.close();
+    }
+  });
+});
