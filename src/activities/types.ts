@@ -1,16 +1,10 @@
-import type { RetrySettings } from '../config.js';
+import type { JobDefaults } from '../config.js';
 import type { BudgetSummary, Clip, ClipFailure, ClipPrompt, JobOptions } from '../shared/model.js';
 import type { MicroUsd } from '../shared/money.js';
 
 /** The worker's defaults merged with a job's options: what the workflow runs by. */
-export interface JobSettings {
+export interface JobSettings extends JobDefaults {
   environment: string;
-  concurrency: number;
-  minClips: number;
-  budgetLimitMicroUsd: MicroUsd;
-  clipTimeoutS: number;
-  heartbeatTimeoutS: number;
-  retry: RetrySettings;
   provider: string;
   model: string;
   fallbackModel?: string;
