@@ -558,7 +558,7 @@ describe('generateClip', () => {
 
 describe('checkBudget', () => {
   const MINIMAX = 'minimax/video-01'; // $0.50 per prediction
-  const WAN = 'wan-video/wan-2.1-t2v-480p'; // $0.000975 per hardware second, 40 s per output second
+  const WAN = 'wavespeedai/wan-2.1-t2v-720p'; // $0.000975 per hardware second, 40 s per output second
 
   function budgetActivities(costTracker: CostTracker) {
     return activities({ provider: new FakeProvider(), costTracker });
@@ -898,6 +898,7 @@ describe('jobSettings', () => {
       retry: { initialIntervalS: 2, backoffCoefficient: 2, maximumIntervalS: 8, maximumAttempts: 4 },
       provider: 'local',
       model: LOCAL_MODEL,
+      searchAttributes: true,
     });
     expect(small).not.toHaveProperty('fallbackModel');
 
@@ -931,7 +932,7 @@ describe('jobSettings', () => {
       environment: 'production',
       provider: 'replicate',
       model: 'minimax/video-01',
-      fallbackModel: 'wan-video/wan-2.1-t2v-480p',
+      fallbackModel: 'wavespeedai/wan-2.1-t2v-720p',
       budgetLimitMicroUsd: 50_000_000,
     });
   });
