@@ -558,7 +558,7 @@ describe('generateClip', () => {
 
 describe('checkBudget', () => {
   const MINIMAX = 'minimax/video-01'; // $0.50 per prediction
-  const WAN = 'wavespeedai/wan-2.1-t2v-720p'; // $0.000975 per hardware second, 40 s per output second
+  const WAN = 'wan-video/wan-2.1-t2v-480p'; // $0.000975 per hardware second, 40 s per output second
 
   function budgetActivities(costTracker: CostTracker) {
     return activities({ provider: new FakeProvider(), costTracker });
