@@ -1,6 +1,15 @@
-import { Client, Connection, WorkflowExecutionAlreadyStartedError, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import {
+  Client,
+  Connection,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowFailedError,
+  type WorkflowExecutionInfo,
+  type WorkflowExecutionStatusName,
+  type WorkflowHandle,
+} from '@temporalio/client';
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
 import type { Config } from './config.js';
+import { clientConnectionOptions } from './connection.js';
 import { describeIssues, GenerateClipsInput, type GenerateClipsResult, type JobProgress, type ValidJob } from './shared/model.js';
 import { InvalidInputError } from './shared/errors.js';
 import { WORKFLOW_TYPE, workflowIdForJob } from './shared/names.js';
@@ -17,6 +26,81 @@ export interface ClipflowClient {
   cancel(jobId: string): Promise<void>;
   /** Raises a running job's budget; clips held back for budget then start. */
   raiseBudget(jobId: string, budgetUsd: number): Promise<BudgetRaised>;
+  /** Where a job stands (running, completed, failed, …) and when it started and ended. */
+  describe(jobId: string): Promise<JobSummary>;
+  /** The jobs of this task queue, newest first (visibility is eventually consistent: a job just started may be missing). */
+  list(options?: ListJobsOptions): Promise<JobSummary[]>;
+}
+
+/** A job's workflow status, as Temporal names it. */
+export type JobStatus = Exclude<WorkflowExecutionStatusName, 'UNSPECIFIED' | 'UNKNOWN'>;
+export const JOB_STATUSES: readonly JobStatus[] = [
+  'RUNNING',
+  'COMPLETED',
+  'FAILED',
+  'CANCELLED',
+  'TERMINATED',
+  'CONTINUED_AS_NEW',
+  'TIMED_OUT',
+  'PAUSED',
+];
+
+export interface JobSummary {
+  jobId: string;
+  workflowId: string;
+  runId: string;
+  status: JobStatus | 'UNKNOWN';
+  startTime: Date;
+  /** Absent while the job runs. */
+  closeTime?: Date;
+}
+
+export interface ListJobsOptions {
+  status?: JobStatus;
+  /** At most this many jobs; 50 when omitted. */
+  limit?: number;
+}
+
+/** The visibility-query spelling of each status (ExecutionStatus = '…'). */
+const STATUS_QUERY_NAMES: Record<JobStatus, string> = {
+  RUNNING: 'Running',
+  COMPLETED: 'Completed',
+  FAILED: 'Failed',
+  CANCELLED: 'Canceled',
+  TERMINATED: 'Terminated',
+  CONTINUED_AS_NEW: 'ContinuedAsNew',
+  TIMED_OUT: 'TimedOut',
+  PAUSED: 'Paused',
+};
+
+const WORKFLOW_ID_PREFIX = workflowIdForJob('');
+
+/** The job id a clipflow workflow id stands for (the id itself when it is not one of ours). */
+export function jobIdFromWorkflowId(workflowId: string): string {
+  return workflowId.startsWith(WORKFLOW_ID_PREFIX) ? workflowId.slice(WORKFLOW_ID_PREFIX.length) : workflowId;
+}
+
+function quote(value: string): string {
+  return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}
+
+/** The visibility query for the jobs of one task queue, optionally in one status. */
+export function listJobsQuery(taskQueue: string, status?: JobStatus): string {
+  const parts = [`WorkflowType = ${quote(WORKFLOW_TYPE)}`, `TaskQueue = ${quote(taskQueue)}`];
+  if (status) parts.push(`ExecutionStatus = ${quote(STATUS_QUERY_NAMES[status])}`);
+  return parts.join(' AND ');
+}
+
+function summary(info: Pick<WorkflowExecutionInfo, 'workflowId' | 'runId' | 'status' | 'startTime' | 'closeTime'>): JobSummary {
+  const status = info.status.name === 'UNSPECIFIED' ? 'UNKNOWN' : info.status.name;
+  return {
+    jobId: jobIdFromWorkflowId(info.workflowId),
+    workflowId: info.workflowId,
+    runId: info.runId,
+    status,
+    startTime: info.startTime,
+    ...(info.closeTime ? { closeTime: info.closeTime } : {}),
+  };
 }
 
 export interface JobHandle {
@@ -26,6 +110,7 @@ export interface JobHandle {
   progress(): Promise<JobProgress>;
   result(): Promise<GenerateClipsResult>;
   cancel(): Promise<void>;
+  describe(): Promise<JobSummary>;
   raw: WorkflowHandle<typeof generateClips>;
 }
 
@@ -51,6 +136,7 @@ export function createClipflowClient(client: Client, options: { taskQueue: strin
       cancel: async () => {
         await raw.cancel();
       },
+      describe: async () => summary(await raw.describe()),
     };
   }
 
@@ -78,12 +164,23 @@ export function createClipflowClient(client: Client, options: { taskQueue: strin
     result: (jobId) => handle(jobId).result(),
     cancel: (jobId) => handle(jobId).cancel(),
     raiseBudget: (jobId, budgetUsd) => handle(jobId).raw.executeUpdate(raiseBudgetUpdate, { args: [{ budgetUsd }] }),
+    describe: (jobId) => handle(jobId).describe(),
+    async list({ status, limit = 50 } = {}) {
+      if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`list: limit must be a positive integer, not ${limit}`);
+      const jobs: JobSummary[] = [];
+      const query = listJobsQuery(options.taskQueue, status);
+      for await (const info of client.workflow.list({ query, pageSize: Math.min(limit, 1000) })) {
+        jobs.push(summary(info));
+        if (jobs.length >= limit) break;
+      }
+      return jobs;
+    },
   };
 }
 
-/** Connects to the cluster the configuration names. */
+/** Connects to the cluster the configuration names (address, namespace, TLS, API key: see connection.ts). */
 export async function connectClient(config: Config): Promise<Client> {
-  const connection = await Connection.connect({ address: config.temporal.address ?? 'localhost:7233' });
+  const connection = await Connection.connect(clientConnectionOptions(config));
   return new Client({ connection, namespace: config.temporal.namespace });
 }
 

@@ -347,9 +347,9 @@ function temporalConnection(env: Record<string, string | undefined>): Connection
     const message = ((err as Error).message ?? String(err)).split('\n')[0] ?? '';
     const setting = /profile '.*' not found/i.test(message)
       ? 'TEMPORAL_PROFILE'
-      : (err as Error).name === 'TomlError' || (err as NodeJS.ErrnoException).code !== undefined
-        ? (configFile ? 'TEMPORAL_CONFIG_FILE' : 'the Temporal config file')
-        : 'Temporal connection settings';
+      : /cannot specify both/i.test(message)
+        ? 'Temporal connection settings'
+        : (configFile ? 'TEMPORAL_CONFIG_FILE' : 'the Temporal config file');
     throw new ConfigError(`invalid configuration: ${setting}: ${message}`);
   }
   const profileName = vars.TEMPORAL_PROFILE ?? 'default';

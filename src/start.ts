@@ -11,6 +11,7 @@ import { readJobFile } from './cli/job-file.js';
 import { summaryTable } from './cli/render.js';
 import { watchJob } from './cli/watch.js';
 import { loadConfig } from './config.js';
+import { nativeConnectionOptions } from './connection.js';
 import { startDevServer, type DevServer } from './dev-server/start-dev-server.js';
 import { serveFolder } from './dev-server/static-files.js';
 import { createActivityDeps, createClipflowWorker } from './worker.js';
@@ -45,7 +46,7 @@ async function main(): Promise<number> {
     config.temporal = { ...config.temporal, address: server.address };
   }
   const assets = await serveFolder('examples/assets', ASSETS_PORT);
-  const connection = await NativeConnection.connect({ address: config.temporal.address! });
+  const connection = await NativeConnection.connect(nativeConnectionOptions(config));
   const deps = await createActivityDeps(config);
   const worker = await createClipflowWorker({ config, connection, deps });
   const running = worker.run();

@@ -1,12 +1,14 @@
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from './activities/index.js';
 import { loadConfig, type Config } from './config.js';
+import { describeConnection, nativeConnectionOptions } from './connection.js';
 import { createCostTracker } from './cost/create-tracker.js';
+import { activityLogContext, installRuntimeLogging, type JsonLogger } from './logging.js';
 import { mediaBinaries } from './media/binaries.js';
 import { createProbe } from './media/probe.js';
 import { createProvider } from './providers/create-provider.js';
-import path from 'node:path';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
 
@@ -24,6 +26,41 @@ export async function createActivityDeps(config: Config): Promise<ActivityDeps &
   };
 }
 
+/** The worker settings that come from configuration: shutdown, concurrency, rate limits, log context. */
+export type ConfiguredWorkerOptions = Required<
+  Pick<
+    WorkerOptions,
+    | 'namespace'
+    | 'taskQueue'
+    | 'shutdownGraceTime'
+    | 'maxConcurrentActivityTaskExecutions'
+    | 'maxHeartbeatThrottleInterval'
+    | 'defaultHeartbeatThrottleInterval'
+    | 'interceptors'
+  >
+> &
+  Pick<WorkerOptions, 'maxActivitiesPerSecond' | 'maxTaskQueueActivitiesPerSecond'>;
+
+export function workerOptionsFromConfig(config: Config): ConfiguredWorkerOptions {
+  const { worker } = config;
+  return {
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.taskQueue,
+    // SIGTERM/SIGINT: stop polling, give running activities this long to finish, then cancel them.
+    shutdownGraceTime: Math.round(worker.shutdownGraceS * 1000),
+    maxConcurrentActivityTaskExecutions: worker.maxConcurrentActivities,
+    ...(worker.activitiesPerSecond !== undefined ? { maxActivitiesPerSecond: worker.activitiesPerSecond } : {}),
+    // Enforced by the server for the task queue: all workers together stay under a provider's rate limit.
+    ...(worker.taskQueueActivitiesPerSecond !== undefined
+      ? { maxTaskQueueActivitiesPerSecond: worker.taskQueueActivitiesPerSecond }
+      : {}),
+    // Cancellation reaches an activity through its heartbeat; keep that path short.
+    maxHeartbeatThrottleInterval: '1 second',
+    defaultHeartbeatThrottleInterval: '1 second',
+    interceptors: { activity: [activityLogContext] },
+  };
+}
+
 export interface ClipflowWorkerOptions {
   config: Config;
   connection: NativeConnection;
@@ -37,33 +74,49 @@ export interface ClipflowWorkerOptions {
 export function createClipflowWorker(options: ClipflowWorkerOptions): Promise<Worker> {
   const { config, connection, deps } = options;
   return Worker.create({
+    ...workerOptionsFromConfig(config),
     connection,
-    namespace: config.temporal.namespace,
-    taskQueue: options.taskQueue ?? config.temporal.taskQueue,
+    ...(options.taskQueue ? { taskQueue: options.taskQueue } : {}),
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     activities: createActivities(deps),
-    // Cancellation reaches an activity through its heartbeat; keep that path short.
-    maxHeartbeatThrottleInterval: '1 second',
-    defaultHeartbeatThrottleInterval: '1 second',
   });
 }
 
-async function main(): Promise<void> {
-  const config = loadConfig();
-  const address = config.temporal.address ?? 'localhost:7233';
-  const connection = await NativeConnection.connect({ address });
-  const deps = await createActivityDeps(config);
-  const worker = await createClipflowWorker({ config, connection, deps });
-  console.log(`clipflow worker: task queue "${config.temporal.taskQueue}" on ${address} (${config.environment}, provider ${config.generation.provider})`);
-  // Worker.run() stops gracefully on SIGINT/SIGTERM: running activities get the shutdown grace period.
-  await worker.run();
-  await deps.close();
-  await connection.close();
+async function main(): Promise<number> {
+  let logger: JsonLogger | undefined;
+  try {
+    const config = loadConfig();
+    logger = installRuntimeLogging(config);
+    const connection = await NativeConnection.connect(nativeConnectionOptions(config));
+    const deps = await createActivityDeps(config);
+    const worker = await createClipflowWorker({ config, connection, deps });
+    const { interceptors: _interceptors, ...settings } = workerOptionsFromConfig(config);
+    logger.info('clipflow worker started', {
+      ...describeConnection(config),
+      ...settings,
+      environment: config.environment,
+      provider: config.generation.provider,
+      pid: process.pid,
+    });
+    // Worker.run() stops gracefully on SIGINT/SIGTERM (the Runtime's shutdown signals): polling
+    // stops, running activities get shutdownGraceTime to finish, then the promise resolves.
+    // These listeners only say so in the log; the Runtime's own handlers do the stopping.
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+      process.once(signal, () => logger?.info('shutdown requested: finishing running activities', { signal, shutdownGraceS: config.worker.shutdownGraceS }));
+    }
+    await worker.run();
+    await deps.close();
+    await connection.close();
+    logger.info('clipflow worker stopped', { pid: process.pid });
+    return 0;
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    if (logger) logger.error(`clipflow worker failed: ${message}`, { error: err });
+    else process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), level: 'ERROR', message: `clipflow worker: ${message}` })}\n`);
+    return 1;
+  }
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
-  main().catch((err: unknown) => {
-    console.error(`clipflow worker: ${err instanceof Error ? err.message : String(err)}`);
-    process.exit(1);
-  });
+  void main().then((code) => process.exit(code));
 }

@@ -1,0 +1,282 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { JobSummary } from '../src/client.js';
+import type { DevServer } from '../src/dev-server/start-dev-server.js';
+import { clipPrompts, startTestServer, uniqueName } from './support/env.js';
+import { harness, type Harness } from './support/job-runner.js';
+
+let server: DevServer;
+let h: Harness;
+let running: Promise<void>;
+let dir: string;
+
+beforeAll(async () => {
+  server = await startTestServer();
+  // Slow enough that a job can be cancelled while it runs.
+  h = await harness(server, { LOCAL_PROVIDER_DELAY_MS: '1500' });
+  running = h.worker.run();
+  dir = await mkdtemp(path.join(os.tmpdir(), 'clipflow-cli-'));
+});
+afterAll(async () => {
+  h?.worker.shutdown();
+  await running;
+  await h?.deps.close();
+  await server?.stop();
+});
+
+interface Outcome {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the CLI as a person (or a script) would, against the test's server and task queue. */
+function cli(...args: string[]): Promise<Outcome> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', 'src/cli/main.ts', ...args],
+      {
+        env: {
+          ...process.env,
+          TEMPORAL_ADDRESS: server.address,
+          TEMPORAL_TASK_QUEUE: h.taskQueue,
+          OUTPUT_DIR: h.config.outputDir,
+          CLIPFLOW_DATA_DIR: path.join(dir, 'data'),
+        },
+        timeout: 120_000,
+        maxBuffer: 10_000_000,
+      },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+async function jobFile(name: string, body: unknown): Promise<string> {
+  const file = path.join(dir, name);
+  await writeFile(file, typeof body === 'string' ? body : JSON.stringify(body));
+  return file;
+}
+
+/** A usage error: exit 2, one line on stderr starting "clipflow:", no stack trace, nothing on stdout. */
+function expectUsageError(outcome: Outcome, ...mentions: string[]): void {
+  expect(outcome.code).toBe(2);
+  expect(outcome.stdout).toBe('');
+  const lines = outcome.stderr.trimEnd().split('\n');
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatch(/^clipflow: /);
+  expect(outcome.stderr).not.toContain('    at ');
+  for (const m of mentions) expect(lines[0]).toContain(m);
+}
+
+async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(300);
+  }
+}
+
+describe('clipflow CLI', () => {
+  const jobId = uniqueName('cli');
+
+  it('generate --json runs the job to the end and prints its result', async () => {
+    const file = await jobFile('three.json', { clipPrompts: clipPrompts(3, 1) });
+    const out = await cli('generate', file, '--job-id', jobId, '--json');
+    expect(out.code).toBe(0);
+    const result = JSON.parse(out.stdout);
+    expect(result.jobId).toBe(jobId);
+    expect(result.successfulClips).toBe(3);
+    expect(result.clips).toHaveLength(3);
+    expect(result.clips.map((c: { clipIndex: number }) => c.clipIndex).sort()).toEqual([0, 1, 2]);
+    // The progress bar went to stderr, leaving stdout to the JSON.
+    expect(out.stderr).toContain('100%');
+    expect(out.stderr).not.toContain('    at ');
+  });
+
+  it('status --json tells where the job stands, with its progress', async () => {
+    const out = await cli('status', jobId, '--json');
+    expect(out.code).toBe(0);
+    const status = JSON.parse(out.stdout);
+    expect(status).toMatchObject({ jobId, workflowId: `clipflow-${jobId}`, status: 'COMPLETED' });
+    expect(Date.parse(status.startTime)).toBeLessThanOrEqual(Date.parse(status.closeTime));
+    expect(status.progress).toMatchObject({ jobId, stage: 'done', total: 3, done: 3, failed: 0 });
+
+    const text = await cli('status', jobId);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toContain(`job ${jobId}: completed`);
+  });
+
+  it('list --json contains the job', async () => {
+    const listed = await eventually('the job in the visibility store', async () => {
+      const out = await cli('list', '--json');
+      expect(out.code).toBe(0);
+      const jobs = JSON.parse(out.stdout) as (Omit<JobSummary, 'startTime' | 'closeTime'> & { startTime: string; closeTime?: string })[];
+      return jobs.find((j) => j.jobId === jobId && j.status === 'COMPLETED');
+    });
+    expect(listed).toMatchObject({ workflowId: `clipflow-${jobId}`, status: 'COMPLETED' });
+    expect(Number.isNaN(Date.parse(listed.startTime))).toBe(false);
+    expect(Number.isNaN(Date.parse(listed.closeTime ?? ''))).toBe(false);
+
+    const runningOnly = await cli('list', '--status', 'running', '--json');
+    expect(runningOnly.code).toBe(0);
+    expect((JSON.parse(runningOnly.stdout) as JobSummary[]).some((j) => j.jobId === jobId)).toBe(false);
+
+    const limited = await cli('list', '--limit', '1', '--json');
+    expect(JSON.parse(limited.stdout)).toHaveLength(1);
+  });
+
+  it('report --json prints the production report the worker wrote', async () => {
+    const out = await cli('report', jobId, '--json');
+    expect(out.code).toBe(0);
+    const report = JSON.parse(out.stdout);
+    expect(report).toMatchObject({ jobId, totalClips: 3, successfulClips: 3 });
+    expect(report.clips).toHaveLength(3);
+
+    const text = await cli('report', jobId);
+    expect(text.stdout).toContain(`job ${jobId}: 3/3 clips`);
+
+    const missing = await cli('report', 'no-such-job');
+    expect(missing.code).toBe(1);
+    expect(missing.stderr.trim()).toMatch(/^clipflow: no report for job no-such-job/);
+  });
+
+  it('cancel stops a running job; the job ends cancelled with its report written', async () => {
+    const cancelId = uniqueName('cli-cancel');
+    const file = await jobFile('six.json', { clipPrompts: clipPrompts(6, 1), options: { concurrency: 1 } });
+    const started = await cli('generate', file, '--job-id', cancelId, '--no-wait', '--json');
+    expect(started.code).toBe(0);
+    expect(JSON.parse(started.stdout)).toMatchObject({ jobId: cancelId, workflowId: `clipflow-${cancelId}` });
+
+    // Wait until the job is generating clips.
+    await eventually('a clip to be generating', async () => {
+      const p = await h.clipflow.progress(cancelId).catch(() => undefined);
+      return p && p.stage === 'generating' ? p : undefined;
+    });
+    const out = await cli('cancel', cancelId, '--json');
+    expect(out.code).toBe(0);
+    expect(JSON.parse(out.stdout)).toEqual({ jobId: cancelId, workflowId: `clipflow-${cancelId}`, cancelRequested: true });
+
+    const ended = await h.clipflow.result(cancelId).then(
+      () => 'completed',
+      (err: Error) => err.name,
+    );
+    expect(ended).toBe('WorkflowFailedError');
+    const status = JSON.parse((await cli('status', cancelId, '--json')).stdout);
+    expect(status.status).toBe('CANCELLED');
+    const report = JSON.parse((await cli('report', cancelId, '--json')).stdout);
+    expect(report.jobId).toBe(cancelId);
+    expect(report.successfulClips).toBeLessThan(6);
+
+    const again = await cli('cancel', cancelId);
+    expect(again.code).toBe(1);
+    expect(again.stderr.trim()).toBe(`clipflow: job ${cancelId} is not running (cancelled)`);
+  });
+
+  it('a job id that does not exist is one line and exit 1', async () => {
+    const out = await cli('status', 'never-started', '--json');
+    expect(out.code).toBe(1);
+    expect(out.stdout).toBe('');
+    expect(out.stderr.trim()).toBe('clipflow: no such job (clipflow-never-started)');
+  });
+});
+
+describe('clipflow CLI usage errors: one line, no stack trace, exit 2', () => {
+  it('a job file that does not exist', async () => {
+    const missing = path.join(dir, 'missing.json');
+    expectUsageError(await cli('generate', missing), missing, 'no such file');
+  });
+
+  it('a job file that is not JSON', async () => {
+    const file = await jobFile('broken.json', '{ "clipPrompts": [ ');
+    expectUsageError(await cli('generate', file, '--json'), file, 'not valid JSON');
+  });
+
+  it('clip prompts that break the rules, each bad field named', async () => {
+    const file = await jobFile('invalid.json', {
+      clipPrompts: [
+        { clipIndex: 0, prompt: 'fine', durationS: 2 },
+        { clipIndex: 1, prompt: '', durationS: -3 },
+        { clipIndex: 2, prompt: 'wide', durationS: 2, aspectRatio: '5:4' },
+      ],
+    });
+    const out = await cli('generate', file);
+    expectUsageError(out, 'clipPrompts[1].prompt', 'clipPrompts[1].durationS', 'clipPrompts[2].aspectRatio');
+    expect(out.stderr).not.toContain('clipPrompts[0]');
+
+    const duplicate = await jobFile('duplicate.json', [
+      { clipIndex: 0, prompt: 'one', durationS: 2 },
+      { clipIndex: 0, prompt: 'two', durationS: 2 },
+    ]);
+    expectUsageError(await cli('generate', duplicate), 'clipPrompts[1].clipIndex', 'duplicate clipIndex 0');
+  });
+
+  it('a job file holding neither an object nor an array', async () => {
+    expectUsageError(await cli('generate', await jobFile('number.json', '42')), 'must hold an object or an array');
+  });
+
+  it('an unknown flag', async () => {
+    const file = await jobFile('ok.json', clipPrompts(1));
+    expectUsageError(await cli('generate', file, '--bogus'), 'unknown option --bogus');
+  });
+
+  it('a flag the command does not take, a missing argument, a bad value, an unknown command', async () => {
+    expectUsageError(await cli('status', 'x', '--job-id', 'y'), 'status does not take --job-id');
+    expectUsageError(await cli('status'), 'status needs a job id');
+    expectUsageError(await cli('list', '--limit', '0'), '--limit');
+    expectUsageError(await cli('list', '--status', 'sleeping'), '--status');
+    expectUsageError(await cli('explode'), 'unknown command "explode"');
+    expectUsageError(await cli(), 'a command is needed');
+  });
+
+  it('--help prints the usage and exits 0', async () => {
+    const out = await cli('--help');
+    expect(out.code).toBe(0);
+    for (const command of ['generate', 'status', 'cancel', 'report', 'list', '--json']) expect(out.stdout).toContain(command);
+  });
+});
+
+describe('the orchestrator API behind the CLI', () => {
+  it('start is idempotent per job id; describe, progress, list, result', async () => {
+    const id = uniqueName('api');
+    const first = await h.clipflow.start({ jobId: id, clipPrompts: clipPrompts(3, 1) });
+    const second = await h.clipflow.start({ jobId: id, clipPrompts: clipPrompts(3, 1) });
+    expect(second.workflowId).toBe(first.workflowId);
+    expect((await h.clipflow.describe(id)).status).toBe('RUNNING');
+
+    const runningJobs = await eventually('the job listed as running', async () => {
+      const jobs = await h.clipflow.list({ status: 'RUNNING' });
+      return jobs.some((j) => j.jobId === id) ? jobs : undefined;
+    });
+    expect(runningJobs.every((j) => j.status === 'RUNNING')).toBe(true);
+
+    const result = await h.clipflow.result(id);
+    expect(result.successfulClips).toBe(3);
+    const progress = await h.clipflow.progress(id);
+    expect(progress).toMatchObject({ stage: 'done', done: 3 });
+
+    const summary = await h.clipflow.describe(id);
+    expect(summary).toMatchObject({ jobId: id, workflowId: `clipflow-${id}`, status: 'COMPLETED' });
+    expect(summary.closeTime).toBeInstanceOf(Date);
+    expect(summary.startTime.getTime()).toBeLessThanOrEqual(summary.closeTime!.getTime());
+
+    const completed = await eventually('the job listed as completed', async () => {
+      const jobs = await h.clipflow.list({ status: 'COMPLETED', limit: 100 });
+      return jobs.find((j) => j.jobId === id);
+    });
+    expect(completed.runId).toBe(summary.runId);
+    // Jobs of other task queues are not listed.
+    const other = (await import('../src/client.js')).createClipflowClient(server.env.client, { taskQueue: uniqueName('elsewhere') });
+    expect(await other.list()).toEqual([]);
+    await expect(h.clipflow.list({ limit: 0 })).rejects.toThrow(/limit/);
+  });
+});
