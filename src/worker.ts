@@ -1,8 +1,9 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { missingSearchAttributes, registerCommand } from './search-attributes.js';
 import { createActivities, type ActivityDeps } from './activities/index.js';
-import { loadConfig, type Config } from './config.js';
+import { ConfigError, loadConfig, type Config } from './config.js';
 import { describeConnection, nativeConnectionOptions } from './connection.js';
 import { createCostTracker } from './cost/create-tracker.js';
 import { activityLogContext, installRuntimeLogging, type JsonLogger } from './logging.js';
@@ -88,6 +89,16 @@ async function main(): Promise<number> {
     const config = loadConfig();
     logger = installRuntimeLogging(config);
     const connection = await NativeConnection.connect(nativeConnectionOptions(config));
+    if (config.temporal.searchAttributes) {
+      // Upserting an unregistered attribute would stall every job; refuse to start instead.
+      const missing = await missingSearchAttributes(connection.operatorService, config.temporal.namespace);
+      if (missing.length > 0) {
+        throw new ConfigError(
+          `namespace ${config.temporal.namespace} lacks clipflow's search attributes ${missing.map((a) => a.name).join(', ')}: ` +
+            `register them with \`${registerCommand(config.temporal.namespace, missing)}\` or set CLIPFLOW_SEARCH_ATTRIBUTES=false`,
+        );
+      }
+    }
     const deps = await createActivityDeps(config);
     const worker = await createClipflowWorker({ config, connection, deps });
     const { interceptors: _interceptors, ...settings } = workerOptionsFromConfig(config);

@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { SEARCH_ATTRIBUTES } from '../shared/search-attributes.js';
+import { ensureSearchAttributes } from '../search-attributes.js';
 import { devServerExecutable } from './temporal-cli.js';
 
 export interface DevServerOptions {
@@ -36,6 +37,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
       log: { format: 'pretty', level: 'error' },
     },
   });
+  await ensureSearchAttributes(env.connection.operatorService, options.namespace ?? 'default');
   const address = env.address;
   const host = address.split(':')[0] ?? 'localhost';
   return {
