@@ -3,7 +3,6 @@
  * names one), a worker, serves the example's reference image, runs examples/music-video.json and
  * leaves the clips and the report in outputs/<jobId>/.
  */
-import net from 'node:net';
 import path from 'node:path';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { connectClient, createClipflowClient } from './client.js';
@@ -12,19 +11,13 @@ import { summaryTable } from './cli/render.js';
 import { watchJob } from './cli/watch.js';
 import { loadConfig } from './config.js';
 import { nativeConnectionOptions } from './connection.js';
+import { freePort, portFree } from './dev-server/ports.js';
 import { startDevServer, type DevServer } from './dev-server/start-dev-server.js';
 import { serveFolder } from './dev-server/static-files.js';
 import { createActivityDeps, createClipflowWorker } from './worker.js';
 
 const EXAMPLE = path.resolve('examples/music-video.json');
 const ASSETS_PORT = 8790;
-
-async function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const probe = net.createServer().once('error', () => resolve(false));
-    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
-  });
-}
 
 async function main(): Promise<number> {
   const config = loadConfig();
@@ -75,15 +68,6 @@ async function main(): Promise<number> {
     await assets.close();
     await server?.stop();
   }
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const probe = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
 }
 
 main().then(

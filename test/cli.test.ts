@@ -2,12 +2,12 @@ import { execFile } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobSummary } from '../src/client.js';
 import type { DevServer } from '../src/dev-server/start-dev-server.js';
 import { clipPrompts, startTestServer, uniqueName } from './support/env.js';
 import { harness, type Harness } from './support/job-runner.js';
+import { until } from './support/wait.js';
 
 let server: DevServer;
 let h: Harness;
@@ -76,15 +76,9 @@ function expectUsageError(outcome: Outcome, ...mentions: string[]): void {
   for (const m of mentions) expect(lines[0]).toContain(m);
 }
 
-async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(300);
-  }
-}
+/** How long to wait for the visibility store and the like, and how often to look. */
+const WAIT_MS = 30_000;
+const POLL_MS = 300;
 
 describe('clipflow CLI', () => {
   const jobId = uniqueName('cli');
@@ -117,12 +111,12 @@ describe('clipflow CLI', () => {
   });
 
   it('list --json contains the job', async () => {
-    const listed = await eventually('the job in the visibility store', async () => {
+    const listed = await until('the job in the visibility store', async () => {
       const out = await cli('list', '--json');
       expect(out.code).toBe(0);
       const jobs = JSON.parse(out.stdout) as (Omit<JobSummary, 'startTime' | 'closeTime'> & { startTime: string; closeTime?: string })[];
       return jobs.find((j) => j.jobId === jobId && j.status === 'COMPLETED');
-    });
+    }, WAIT_MS, POLL_MS);
     expect(listed).toMatchObject({ workflowId: `clipflow-${jobId}`, status: 'COMPLETED' });
     expect(Number.isNaN(Date.parse(listed.startTime))).toBe(false);
     expect(Number.isNaN(Date.parse(listed.closeTime ?? ''))).toBe(false);
@@ -158,10 +152,10 @@ describe('clipflow CLI', () => {
     expect(JSON.parse(started.stdout)).toMatchObject({ jobId: cancelId, workflowId: `clipflow-${cancelId}` });
 
     // Wait until the job is generating clips.
-    await eventually('a clip to be generating', async () => {
+    await until('a clip to be generating', async () => {
       const p = await h.clipflow.progress(cancelId).catch(() => undefined);
       return p && p.stage === 'generating' ? p : undefined;
-    });
+    }, WAIT_MS, POLL_MS);
     const out = await cli('cancel', cancelId, '--json');
     expect(out.code).toBe(0);
     expect(JSON.parse(out.stdout)).toEqual({ jobId: cancelId, workflowId: `clipflow-${cancelId}`, cancelRequested: true });
@@ -253,10 +247,10 @@ describe('the orchestrator API behind the CLI', () => {
     expect(second.workflowId).toBe(first.workflowId);
     expect((await h.clipflow.describe(id)).status).toBe('RUNNING');
 
-    const runningJobs = await eventually('the job listed as running', async () => {
+    const runningJobs = await until('the job listed as running', async () => {
       const jobs = await h.clipflow.list({ status: 'RUNNING' });
       return jobs.some((j) => j.jobId === id) ? jobs : undefined;
-    });
+    }, WAIT_MS, POLL_MS);
     expect(runningJobs.every((j) => j.status === 'RUNNING')).toBe(true);
 
     const result = await h.clipflow.result(id);
@@ -269,10 +263,10 @@ describe('the orchestrator API behind the CLI', () => {
     expect(summary.closeTime).toBeInstanceOf(Date);
     expect(summary.startTime.getTime()).toBeLessThanOrEqual(summary.closeTime!.getTime());
 
-    const completed = await eventually('the job listed as completed', async () => {
+    const completed = await until('the job listed as completed', async () => {
       const jobs = await h.clipflow.list({ status: 'COMPLETED', limit: 100 });
       return jobs.find((j) => j.jobId === id);
-    });
+    }, WAIT_MS, POLL_MS);
     expect(completed.runId).toBe(summary.runId);
     // Jobs of other task queues are not listed.
     const other = (await import('../src/client.js')).createClipflowClient(server.env.client, { taskQueue: uniqueName('elsewhere') });

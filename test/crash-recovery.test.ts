@@ -1,14 +1,13 @@
-import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DevServer } from '../src/dev-server/start-dev-server.js';
 import { createProbe } from '../src/media/probe.js';
 import { mediaBinaries } from '../src/media/binaries.js';
+import { startCrashWorker } from './support/crash-worker-process.js';
 import { clipPrompts, startTestServer, uniqueName } from './support/env.js';
 import { activityRuns } from './support/history.js';
-import { harness } from './support/job-runner.js';
+import { harness, recordClipStarts } from './support/job-runner.js';
+import { until } from './support/wait.js';
 
 let server: DevServer;
 beforeAll(async () => {
@@ -18,29 +17,7 @@ afterAll(async () => {
   await server?.stop();
 });
 
-interface LogLine {
-  event: 'ready' | 'start' | 'saved';
-  clipIndex: number;
-  pid: number;
-}
-
-function readLog(file: string): LogLine[] {
-  if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as LogLine);
-}
-
-async function until<T>(what: string, check: () => T | undefined, timeoutMs = 90_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
+const TIMEOUT_MS = 90_000;
 
 describe('a worker killed mid-job', () => {
   it('is replaced by a new worker that finishes the job without making finished clips again', async () => {
@@ -48,42 +25,22 @@ describe('a worker killed mid-job', () => {
     const env = { LOCAL_PROVIDER_DELAY_MS: '1500', CLIP_HEARTBEAT_TIMEOUT_S: '3' };
     const replacement = await harness(server, env);
     const { config, taskQueue } = replacement;
-    const startsByReplacement: number[] = [];
-    const start = replacement.deps.provider.start.bind(replacement.deps.provider);
-    replacement.deps.provider.start = async (request) => {
-      startsByReplacement.push(request.clipIndex);
-      return start(request);
-    };
-    const log = path.join(config.dataDir, 'crash-log.jsonl');
-    const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/crash-worker.ts'], {
-      env: {
-        ...process.env,
-        ...env,
-        CRASH_LOG: log,
-        TEMPORAL_ADDRESS: server.address,
-        TEMPORAL_TASK_QUEUE: taskQueue,
-        OUTPUT_DIR: config.outputDir,
-        // Its own embedded cost database: PGlite is one process per data dir.
-        CLIPFLOW_DATA_DIR: path.join(config.dataDir, 'first-worker'),
-      },
-      stdio: ['ignore', 'inherit', 'inherit'],
-    });
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    await until('the first worker to be ready', () => readLog(log).some((l) => l.event === 'ready'));
+    const startsByReplacement = recordClipStarts(replacement);
+    const firstWorker = startCrashWorker({ serverAddress: server.address, taskQueue, config, env });
+    await firstWorker.ready(TIMEOUT_MS);
 
     const jobId = uniqueName('crash');
     const job = await replacement.clipflow.start({ jobId, clipPrompts: clipPrompts(6, 2), options: { concurrency: 3 } });
     // Kill it once some clips are finished and others are being generated.
     await until('two clips saved and more in flight', () => {
-      const lines = readLog(log);
+      const lines = firstWorker.readLog();
       const saved = lines.filter((l) => l.event === 'saved').length;
       const started = lines.filter((l) => l.event === 'start').length;
       return saved >= 2 && started > saved;
-    });
+    }, TIMEOUT_MS);
     await sleep(300); // let the finished activities report their completion
-    child.kill('SIGKILL');
-    await exited;
-    const firstPid = child.pid!;
+    await firstWorker.kill();
+    const firstPid = firstWorker.pid;
 
     const { result, history } = await replacement.worker.runUntil(async () => ({
       result: await job.result(),
@@ -106,7 +63,7 @@ describe('a worker killed mid-job', () => {
     for (const clipIndex of finishedByFirst) expect(startsByReplacement).not.toContain(clipIndex);
     for (const clipIndex of finishedBySecond) expect(startsByReplacement).toContain(clipIndex);
     // And the first worker's finished clips were generated exactly once.
-    const firstStarts = readLog(log).filter((l) => l.event === 'start');
+    const firstStarts = firstWorker.readLog().filter((l) => l.event === 'start');
     for (const clipIndex of finishedByFirst) expect(firstStarts.filter((l) => l.clipIndex === clipIndex)).toHaveLength(1);
   });
 });

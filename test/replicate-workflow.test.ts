@@ -3,11 +3,8 @@
  * a worker crash mid-prediction, rate limits, HTTP errors, aborted predictions, cancellation,
  * the fallback model, and the API token kept out of history and logs.
  */
-import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { inspect } from 'node:util';
 import { CancelledFailure, WorkflowFailedError } from '@temporalio/client';
 import { DefaultLogger, Runtime, type LogEntry } from '@temporalio/worker';
@@ -17,12 +14,16 @@ import { startDevServer, type DevServer } from '../src/dev-server/start-dev-serv
 import { mediaBinaries } from '../src/media/binaries.js';
 import { createProbe } from '../src/media/probe.js';
 import type { GenerateClipsInput, GenerateClipsResult } from '../src/shared/model.js';
+import { startCrashWorker, type CrashWorker } from './support/crash-worker-process.js';
 import { clipPrompts, uniqueName, workflowBundle } from './support/env.js';
 import { behaviors, startFakeReplicate, type BehaveFn, type Behavior, type FakeReplicate } from './support/fake-replicate.js';
 import { activityRuns } from './support/history.js';
-import { harness, type Harness } from './support/job-runner.js';
+import { harness, recordClipStarts, type Harness } from './support/job-runner.js';
+import { until } from './support/wait.js';
 
 const TOKEN = 'r8_secret_test_token_123';
+/** How long a test waits for something to happen. */
+const TIMEOUT_MS = 60_000;
 const PRICES = {
   'acme/primary': { usdPerPrediction: 0.1 },
   'acme/fallback': { usdPerPrediction: 0.05 },
@@ -31,8 +32,8 @@ const PRICES = {
 /** Every log line of this process's Temporal runtime (workers, activities, workflows). */
 const logs: LogEntry[] = [];
 const logText = (entry: LogEntry) => `${entry.level} ${entry.message} ${inspect(entry.meta, { depth: 10 })}`;
-/** What the crashed child worker printed. */
-let childOutput = '';
+/** The child worker the crash test kills; what it printed is checked for the token later. */
+let crashedWorker: CrashWorker | undefined;
 
 let server: DevServer;
 beforeAll(async () => {
@@ -102,16 +103,6 @@ async function runJob(h: Harness, input: GenerateClipsInput): Promise<GenerateCl
   return h.worker.runUntil(h.clipflow.start(input).then((job) => job.result()));
 }
 
-async function until<T>(what: string, check: () => T | undefined | Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
-
 function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
@@ -162,53 +153,25 @@ describe('generateClips on the Replicate provider (fake API)', () => {
     const replacement = await harness(server, env);
     harnesses.push(replacement);
     const { config, taskQueue } = replacement;
-    const startsByReplacement: number[] = [];
-    const start = replacement.deps.provider.start.bind(replacement.deps.provider);
-    replacement.deps.provider.start = async (request) => {
-      startsByReplacement.push(request.clipIndex);
-      return start(request);
-    };
+    const startsByReplacement = recordClipStarts(replacement);
 
-    const log = path.join(config.dataDir, 'crash-log.jsonl');
-    const readLog = () =>
-      existsSync(log)
-        ? readFileSync(log, 'utf8')
-            .split('\n')
-            .filter(Boolean)
-            .map((l) => JSON.parse(l) as { event: string; clipIndex: number })
-        : [];
-    const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/crash-worker.ts'], {
-      env: {
-        ...process.env,
-        ...env,
-        CRASH_LOG: log,
-        TEMPORAL_ADDRESS: server.address,
-        TEMPORAL_TASK_QUEUE: taskQueue,
-        OUTPUT_DIR: config.outputDir,
-        // Its own embedded cost database: PGlite is one process per data dir.
-        CLIPFLOW_DATA_DIR: path.join(config.dataDir, 'first-worker'),
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    child.stdout.on('data', (chunk: Buffer) => (childOutput += chunk.toString('utf8')));
-    child.stderr.on('data', (chunk: Buffer) => (childOutput += chunk.toString('utf8')));
-    const exited = new Promise((resolve) => child.once('exit', resolve));
+    const firstWorker = startCrashWorker({ serverAddress: server.address, taskQueue, config, env, captureOutput: true });
+    crashedWorker = firstWorker;
     try {
-      await until('the first worker to be ready', () => readLog().some((l) => l.event === 'ready'));
+      await firstWorker.ready(TIMEOUT_MS);
 
       const jobId = uniqueName('rep-crash');
       const job = await replacement.clipflow.start({ jobId, clipPrompts: clipPrompts(6, 2), options: { concurrency: 3 } });
       // Kill once 2 clips are saved and 3 predictions run at the fake, each heartbeated to the server.
       const runningAtKill = await until('2 clips done and 3 predictions running and heartbeated', async () => {
-        if (readLog().filter((l) => l.event === 'saved').length < 2) return undefined;
+        if (firstWorker.readLog().filter((l) => l.event === 'saved').length < 2) return undefined;
         const running = [...fake.predictions.keys()].filter((id) => isRunning(fake, id));
         if (running.length < 3) return undefined;
         const beaten = await heartbeatedPredictions(replacement, jobId);
         return running.every((id) => beaten.includes(id)) ? running : undefined;
-      });
-      child.kill('SIGKILL');
-      await exited;
-      const firstPid = child.pid!;
+      }, TIMEOUT_MS);
+      await firstWorker.kill();
+      const firstPid = firstWorker.pid;
       expect(runningAtKill).toHaveLength(3);
       expect([...fake.predictions.values()].filter((p) => p.status === 'succeeded')).toHaveLength(2);
       const killedAt = Date.now();
@@ -245,7 +208,7 @@ describe('generateClips on the Replicate provider (fake API)', () => {
       }
       for (const clip of result.clips.filter((c) => [0, 1].includes(c.clipIndex))) expect(clip.attempts).toBe(1);
     } finally {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await firstWorker.kill();
     }
   });
 
@@ -342,7 +305,7 @@ describe('generateClips on the Replicate provider (fake API)', () => {
         if (ids.length < 3) return undefined;
         const beaten = await heartbeatedPredictions(h, jobId);
         return ids.every((id) => beaten.includes(id)) ? ids : undefined;
-      });
+      }, TIMEOUT_MS);
       const cancelRequestedAt = Date.now();
       await job.cancel();
       const err = await within(30_000, 'the cancelled job', job.result()).catch((e: unknown) => e);
@@ -436,7 +399,7 @@ describe('generateClips on the Replicate provider (fake API)', () => {
     expect(lines.some((l) => l.includes('HTTP 401') && l.includes('****'))).toBe(true);
     const leaking = lines.filter((l) => l.includes(TOKEN));
     expect(leaking).toEqual([]);
-    expect(childOutput).not.toContain(TOKEN);
+    expect(crashedWorker?.output() ?? '').not.toContain(TOKEN);
     expect(await readFile(result.reportPath, 'utf8')).not.toContain(TOKEN);
   });
 });

@@ -1,27 +1,19 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
-import net from 'node:net';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { temporal } from '@temporalio/proto';
 import type { DevServer } from '../src/dev-server/start-dev-server.js';
 import { startDevServer } from '../src/dev-server/start-dev-server.js';
+import { freePort } from '../src/dev-server/ports.js';
 import { devServerExecutable } from '../src/dev-server/temporal-cli.js';
 import { clipPrompts, quietRuntime, uniqueName } from './support/env.js';
 import { harness } from './support/job-runner.js';
+import { until } from './support/wait.js';
 
 const run = promisify(execFile);
 let server: DevServer;
 let uiPort: number;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const probe = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 beforeAll(async () => {
   quietRuntime();
@@ -31,16 +23,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await server?.stop();
 });
-
-async function eventually<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 describe('what a person sees of a job', () => {
   let jobId: string;
@@ -62,11 +44,11 @@ describe('what a person sees of a job', () => {
   it('finds the job by its id with `temporal workflow list --query`, with its counts and spend', async () => {
     const cli = await devServerExecutable();
     if (cli.type !== 'existing-path') throw new Error('the Temporal CLI is needed');
-    const listed = await eventually('the job in visibility', async () => {
+    const listed = await until('the job in visibility', async () => {
       const { stdout } = await run(cli.path, ['workflow', 'list', '--address', server.address, '--query', `ClipflowJobId='${jobId}'`, '--output', 'json']);
       const rows = stdout.trim() ? (JSON.parse(stdout) as { execution: { workflowId: string } }[]) : [];
       return rows.length > 0 ? rows : undefined;
-    });
+    }, 20_000, 250);
     expect(listed.map((r) => r.execution.workflowId)).toEqual([workflowId]);
 
     const described = await server.env.client.workflow.getHandle(workflowId).describe();

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,6 +10,8 @@ import { activityLogContext } from '../src/logging.js';
 import { createActivityDeps, createClipflowWorker, workerOptionsFromConfig } from '../src/worker.js';
 import { clipPrompts, startTestServer, testConfig, uniqueName, workflowBundle } from './support/env.js';
 import { activityRuns } from './support/history.js';
+import { spawnTsx } from './support/tsx-process.js';
+import { until } from './support/wait.js';
 
 let server: DevServer;
 beforeAll(async () => {
@@ -34,15 +35,7 @@ interface Line {
   [key: string]: unknown;
 }
 
-async function until<T>(what: string, check: () => T | undefined | false, timeoutMs = 120_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
+const TIMEOUT_MS = 120_000;
 
 describe('worker options from configuration', () => {
   it('maps shutdown grace, concurrency and rate limits, with defaults', () => {
@@ -127,16 +120,10 @@ describe('a worker process receiving SIGTERM mid-job', () => {
       LOG_LEVEL: 'INFO',
       REPLICATE_API_TOKEN: TOKEN,
     };
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/worker.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolve) =>
-      child.once('exit', (code, signal) => resolve({ code, signal, at: Date.now() })),
-    );
+    const workerProcess = spawnTsx('src/worker.ts', env, { captureOutput: true });
     const lines = () =>
-      stderr
+      workerProcess
+        .stderr()
         .split('\n')
         .filter((l) => l.trim())
         .map((l) => {
@@ -148,7 +135,7 @@ describe('a worker process receiving SIGTERM mid-job', () => {
         });
 
     try {
-      await until('the worker to start', () => lines().some((l) => l.message === 'clipflow worker started'));
+      await until('the worker to start', () => lines().some((l) => l.message === 'clipflow worker started'), TIMEOUT_MS);
       const started = lines().find((l) => l.message === 'clipflow worker started')!;
       expect(started).toMatchObject({ taskQueue, address: server.address, tls: false, apiKey: false, shutdownGraceTime: graceS * 1000 });
 
@@ -158,12 +145,12 @@ describe('a worker process receiving SIGTERM mid-job', () => {
       const generating = await until('three clips generating', () => {
         const g = lines().filter((l) => l.message === 'generating clip' && l.jobId === jobId);
         return g.length >= 3 && g;
-      });
+      }, TIMEOUT_MS);
       const inFlight = new Set(generating.map((l) => l.clipIndex));
       const signalledAt = Date.now();
-      child.kill('SIGTERM');
+      workerProcess.child.kill('SIGTERM');
       const { code, signal, at } = await Promise.race([
-        exited,
+        workerProcess.exited,
         sleep((graceS + 15) * 1000).then(() => {
           throw new Error('the worker did not exit after SIGTERM');
         }),
@@ -179,8 +166,8 @@ describe('a worker process receiving SIGTERM mid-job', () => {
         expect(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR']).toContain(line.level);
         expect(typeof line.message).toBe('string');
       }
-      expect(stdout.trim()).toBe('');
-      expect(stderr).not.toContain(TOKEN);
+      expect(workerProcess.stdout().trim()).toBe('');
+      expect(workerProcess.stderr()).not.toContain(TOKEN);
 
       // The clips running at SIGTERM were finished in the grace period, not cancelled.
       const ready = all.filter((l) => l.message === 'clip ready' && l.jobId === jobId);
@@ -211,7 +198,7 @@ describe('a worker process receiving SIGTERM mid-job', () => {
         await deps.close();
       }
     } finally {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await workerProcess.kill();
     }
   });
 });

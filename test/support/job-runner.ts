@@ -32,3 +32,14 @@ export async function harness(
   });
   return { config, taskQueue, deps, worker, clipflow: createClipflowClient(server.env.client, { taskQueue }) };
 }
+
+/** The clip indexes the harness's provider is asked to start from now on, in order (filled as they come). */
+export function recordClipStarts(h: Harness): number[] {
+  const starts: number[] = [];
+  const start = h.deps.provider.start.bind(h.deps.provider);
+  h.deps.provider.start = async (request) => {
+    starts.push(request.clipIndex);
+    return start(request);
+  };
+  return starts;
+}
