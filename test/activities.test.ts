@@ -6,13 +6,13 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
-import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import { createActivities, type ActivityDeps } from '../src/activities/index.js';
 import type { GenerateClipProgress } from '../src/activities/generate-clip.js';
 import { clipPath, reportPath } from '../src/activities/paths.js';
 import type { ReportInput } from '../src/activities/types.js';
 import { loadConfig, type Config } from '../src/config.js';
-import { createFileCostTracker } from '../src/cost/file-tracker.js';
+import { createPgliteCostTracker } from '../src/cost/pglite-tracker.js';
 import type { CostTracker } from '../src/cost/tracker.js';
 import { VIDEO_STAGE } from '../src/cost/tracker.js';
 import { mediaBinaries } from '../src/media/binaries.js';
@@ -120,7 +120,8 @@ describe('generateClip', () => {
     const provider = recordingProvider(
       createLocalProvider({ ffmpeg: media.ffmpeg, workDir: path.join(scratch, 'local-happy') }),
     );
-    const costTracker = createFileCostTracker(path.join(config.dataDir, 'costs.jsonl'));
+    const costTracker = await createPgliteCostTracker(path.join(scratch, 'pglite-happy'));
+    onTestFinished(() => costTracker.close());
     const { generateClip } = activities({ provider, costTracker });
     const env = activityEnv({ attempt: 3 });
     const jobId = uniqueName('local');
@@ -629,7 +630,8 @@ describe('checkBudget', () => {
   });
 
   it("counts the job's earlier spend from the tracker, and only that job's", async () => {
-    const costTracker = createFileCostTracker(path.join(config.dataDir, 'costs.jsonl'));
+    const costTracker = await createPgliteCostTracker(path.join(scratch, 'pglite-spent'));
+    onTestFinished(() => costTracker.close());
     const jobId = uniqueName('spent');
     await costTracker.record({ jobId, stage: VIDEO_STAGE, clipIndex: 0, key: 'old-1', amountMicroUsd: 200_000 });
     await costTracker.record({ jobId, stage: VIDEO_STAGE, clipIndex: 1, key: 'old-2', amountMicroUsd: 100_000 });
