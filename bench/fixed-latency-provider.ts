@@ -35,6 +35,9 @@ interface Entry {
   seenAt?: number;
   status: PredictionStatus;
   timer?: NodeJS.Timeout;
+  /** Resolved when the entry leaves 'processing'. */
+  ended?: Promise<void>;
+  end?: () => void;
 }
 
 export interface CreateLine {
@@ -94,10 +97,12 @@ export function createFixedLatencyProvider(options: FixedLatencyOptions): FixedL
   /** Makes the entry succeed `latencyMs` after it started (at once if that time has passed). */
   function arm(entry: Entry): void {
     const remaining = entry.startedAt + latencyMs - Date.now();
+    entry.ended = new Promise<void>((resolve) => (entry.end = resolve));
     const finish = () => {
       if (entry.status !== 'processing') return;
       entry.status = 'succeeded';
       entry.readyAt = Date.now();
+      entry.end?.();
     };
     if (remaining <= 0) finish();
     else entry.timer = setTimeout(finish, remaining);
@@ -168,11 +173,19 @@ export function createFixedLatencyProvider(options: FixedLatencyOptions): FixedL
       return view(entry);
     },
 
+    async settled(id) {
+      const first = await this.get(id);
+      if (first.status !== 'processing') return first;
+      await entries.get(id)?.ended;
+      return this.get(id);
+    },
+
     async cancel(id) {
       const entry = entries.get(id);
       if (!entry || entry.status !== 'processing') return;
       clearTimeout(entry.timer);
       entry.status = 'canceled';
+      entry.end?.();
       persist(entry);
     },
 

@@ -209,7 +209,7 @@ const EnvSchema = z.object({
   VIDEO_MIN_SHORT_SIDE: int(1, 4320).optional(),
   VIDEO_FPS: int(1, 120).optional(),
   CLIP_TIMEOUT_S: positive(3600).default(300),
-  CLIP_HEARTBEAT_TIMEOUT_S: positive(600).default(30),
+  CLIP_HEARTBEAT_TIMEOUT_S: positive(600).default(10),
   RETRY_INITIAL_INTERVAL_S: positive(3600).default(2),
   RETRY_BACKOFF_COEFFICIENT: z.coerce.number().min(1).max(10).default(2),
   RETRY_MAXIMUM_INTERVAL_S: positive(3600).default(60),

@@ -36,6 +36,7 @@ export type ConfiguredWorkerOptions = Required<
     | 'shutdownGraceTime'
     | 'maxConcurrentActivityTaskExecutions'
     | 'maxHeartbeatThrottleInterval'
+    | 'stickyQueueScheduleToStartTimeout'
     | 'defaultHeartbeatThrottleInterval'
     | 'interceptors'
   >
@@ -55,6 +56,8 @@ export function workerOptionsFromConfig(config: Config): ConfiguredWorkerOptions
     ...(worker.taskQueueActivitiesPerSecond !== undefined
       ? { maxTaskQueueActivitiesPerSecond: worker.taskQueueActivitiesPerSecond }
       : {}),
+    // A crashed worker's cached workflows move to another worker after this long, not the default 10 s.
+    stickyQueueScheduleToStartTimeout: '3 seconds',
     // Cancellation reaches an activity through its heartbeat; keep that path short.
     maxHeartbeatThrottleInterval: '1 second',
     defaultHeartbeatThrottleInterval: '1 second',

@@ -134,7 +134,7 @@ describe('generateClips', () => {
       h.clipflow.start({ jobId: uniqueName('budget'), clipPrompts: clipPrompts(3) }).then((j) => j.result()).catch((e: unknown) => e),
     );
     expect(err).toBeInstanceOf(WorkflowFailedError);
-    const cause = (err as WorkflowFailedError).cause?.cause as ApplicationFailure;
+    const cause = (err as WorkflowFailedError).cause as ApplicationFailure;
     expect(cause.type).toBe('BudgetExceeded');
     expect(cause.message).toMatch(/estimated cost \$3\.00 .* \$0\.00 already spent .* budget limit \$2\.00/);
     expect(starts).toBe(0);

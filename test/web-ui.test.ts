@@ -63,8 +63,9 @@ describe('what a person sees of a job', () => {
   it('gives every activity a summary a person can read, and the workflow its current details', async () => {
     const handle = server.env.client.workflow.getHandle(workflowId);
     const history = await handle.fetchHistory();
+    // Activities and local-activity markers alike.
     const summaries = (history.events ?? [])
-      .filter((e) => e.eventType === temporal.api.enums.v1.EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED)
+      .filter((e) => e.userMetadata?.summary)
       .map((e) => {
         const data = e.userMetadata?.summary?.data;
         return data ? (JSON.parse(Buffer.from(data).toString()) as string) : undefined;

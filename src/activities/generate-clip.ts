@@ -70,8 +70,11 @@ export function createGenerateClip(deps: Pick<ActivityDeps, 'provider' | 'probe'
     try {
       while (!TERMINAL_STATUSES.has(current.status)) {
         beat(current.id);
-        await ctx.sleep(deps.pollIntervalMs);
-        current = await provider.get(current.id);
+        // A provider that knows when the prediction ends answers at once; the sleep keeps the
+        // heartbeat (and so cancellation) going while it runs. Others are polled.
+        const wait = ctx.sleep(deps.pollIntervalMs);
+        const ended = provider.settled ? await Promise.race([provider.settled(current.id), wait.then(() => undefined)]) : await wait;
+        current = ended ?? (await provider.get(current.id));
       }
       return current;
     } catch (err) {

@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { stat } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { ClipflowError, ErrorType } from '../shared/errors.js';
+import { readMp4Facts } from './mp4-facts.js';
 
 const run = promisify(execFile);
 
@@ -21,8 +22,20 @@ export interface ClipRequirements {
 
 export type Probe = (path: string) => Promise<VideoFacts>;
 
+/**
+ * Reads the facts in-process from the MP4 box structure (readMp4Facts) when it can, which
+ * saves an ffprobe spawn per clip; anything it cannot parse goes to ffprobe.
+ */
 export function createProbe(ffprobe: string): Probe {
+  const viaFfprobe = createFfprobeProbe(ffprobe);
   return async function probe(file) {
+    return (await readMp4Facts(file)) ?? viaFfprobe(file);
+  };
+}
+
+/** The ffprobe path alone: spawns ffprobe for the first video stream and the container duration. */
+export function createFfprobeProbe(ffprobe: string): Probe {
+  return async function ffprobeProbe(file) {
     const { size } = await stat(file);
     const { stdout } = await run(ffprobe, [
       '-v', 'error',

@@ -21,6 +21,8 @@ export interface LocalProviderOptions {
 
 interface Render {
   prediction: Prediction;
+  /** Resolves once the render has ended, however it ended. */
+  ended: Promise<void>;
   file: string;
   process?: ChildProcess;
   timer?: AbortController;
@@ -63,7 +65,7 @@ export function createLocalProvider(options: LocalProviderOptions): VideoProvide
     }
   }
 
-  async function render(entry: Render, request: PredictionRequest, delayMs: number): Promise<void> {
+  async function render(entry: Omit<Render, 'ended'>, request: PredictionRequest, delayMs: number): Promise<void> {
     const started = Date.now();
     try {
       if (delayMs > 0) {
@@ -101,9 +103,9 @@ export function createLocalProvider(options: LocalProviderOptions): VideoProvide
       const extraDelay = injectFault(request);
       const id = randomUUID();
       const prediction: Prediction = { id, model: request.model, status: 'processing' };
-      const entry: Render = { prediction, file: path.join(workDir, `${id}.mp4`) };
+      const entry = { prediction, file: path.join(workDir, `${id}.mp4`) } as Render;
+      entry.ended = render(entry, request, (options.delayMs ?? 0) + extraDelay);
       renders.set(id, entry);
-      void render(entry, request, (options.delayMs ?? 0) + extraDelay);
       return prediction;
     },
     async get(id) {
@@ -112,6 +114,12 @@ export function createLocalProvider(options: LocalProviderOptions): VideoProvide
         // This process never started it (a worker restarted): the caller starts a new one.
         throw new PredictionNotFoundError(id, 'this worker');
       }
+      return entry.prediction;
+    },
+    async settled(id) {
+      const entry = renders.get(id);
+      if (!entry) throw new PredictionNotFoundError(id, 'this worker');
+      await entry.ended;
       return entry.prediction;
     },
     async cancel(id) {

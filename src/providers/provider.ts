@@ -46,6 +46,11 @@ export interface VideoProvider {
   start(request: PredictionRequest): Promise<Prediction>;
   get(predictionId: string): Promise<Prediction>;
   cancel(predictionId: string): Promise<void>;
+  /**
+   * Resolves when the prediction has reached a terminal status, for providers that learn it
+   * without asking (a local render, a push). Others are polled with get().
+   */
+  settled?(predictionId: string): Promise<Prediction>;
   /** Copies the finished output to `destination`, refusing more than `maxBytes`. */
   saveOutput(prediction: Prediction, destination: string, maxBytes: number): Promise<void>;
 }

@@ -9,13 +9,15 @@ export const { jobSettings } = proxyLocalActivities<Activities>({
   startToCloseTimeout: '10 seconds',
 });
 
-export const { checkBudget } = proxyActivities<Activities>({
+// Short and on the worker's own host: local activities, so a job does not queue them behind
+// other jobs' clips nor pay a round trip through the server at each end.
+export const { checkBudget } = proxyLocalActivities<Activities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', maximumAttempts: 5, nonRetryableErrorTypes: [ErrorType.BudgetExceeded, ErrorType.Misconfigured] },
   summary: 'budget check',
 });
 
-export const { writeReport } = proxyActivities<Activities>({
+export const { writeReport } = proxyLocalActivities<Activities>({
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '1 second', maximumAttempts: 10 },
   summary: 'production report',

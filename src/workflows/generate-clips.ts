@@ -1,4 +1,4 @@
-import { ApplicationFailure, CancellationScope, setHandler } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, CancellationScope, setHandler } from '@temporalio/workflow';
 import type { JobSettings } from '../activities/types.js';
 import { ErrorType } from '../shared/errors.js';
 import type { BudgetSummary, GenerateClipsInput, GenerateClipsResult, ValidJob } from '../shared/model.js';
@@ -30,7 +30,7 @@ export async function generateClips(input: GenerateClipsInput): Promise<Generate
     model: settings.model,
     budgetLimitMicroUsd: settings.budgetLimitMicroUsd,
     minClips: settings.minClips,
-  });
+  }).catch(failWithCause);
   const ledger = new BudgetLedger(budget.limitMicroUsd, budget.currentMicroUsd, budget.estimatedMicroUsd);
 
   progress.stage('generating');
@@ -83,6 +83,12 @@ export async function generateClips(input: GenerateClipsInput): Promise<Generate
   if (outcome.cancellation) throw outcome.cancellation;
   failIfTooFew(result, settings);
   return result;
+}
+
+/** The job fails with the activity's own failure (BudgetExceeded, Misconfigured), not a wrapper of it. */
+function failWithCause(err: unknown): never {
+  if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) throw err.cause;
+  throw err;
 }
 
 function validateRaise(budgetUsd: unknown, ledger: BudgetLedger): void {
