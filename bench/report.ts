@@ -259,7 +259,7 @@ function crashSection(c: CrashResult): string[] {
       (p.extraMs < Math.min(...t.map((r) => r.extraMs))
         ? `on this ${sec(c.temporalBaselineMs, 0)} job the pool is back sooner, but pays for ${p.duplicates} of ${params.clips} predictions twice. `
         : `the pool pays for ${p.duplicates} of ${params.clips} predictions twice. `) +
-      'For real generations (minutes per clip) the pool loses far more time as well. Since these findings the default \`CLIP_HEARTBEAT_TIMEOUT_S\` is 10 s (the activity heartbeats at least every second, so that is safe) and the worker's \`stickyQueueScheduleToStartTimeout\` is 3 s (a live but busy worker that misses it costs one history replay); the runs above set the heartbeat timeout explicitly.',
+      'For real generations (minutes per clip) the pool loses far more time as well. Since these findings the default \`CLIP_HEARTBEAT_TIMEOUT_S\` is 10 s (the activity heartbeats at least every second, so that is safe) and the worker option \`stickyQueueScheduleToStartTimeout\` is 3 s (a live but busy worker that misses it costs one history replay); the runs above set the heartbeat timeout explicitly.',
     '',
     ...t.flatMap(crashTimeline),
   ];
