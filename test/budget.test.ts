@@ -3,7 +3,6 @@ import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { ApplicationFailure } from '@temporalio/common';
-import { VIDEO_STAGE } from '../src/cost/tracker.js';
 import type { Prediction } from '../src/providers/provider.js';
 import type { DevServer } from '../src/dev-server/start-dev-server.js';
 import { clipPrompts, startTestServer, uniqueName } from './support/env.js';

@@ -2,7 +2,6 @@ import { execFile, execFileSync } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { temporal } from '@temporalio/proto';
 import type { DevServer } from '../src/dev-server/start-dev-server.js';
 import { startDevServer } from '../src/dev-server/start-dev-server.js';
 import { freePort } from '../src/dev-server/ports.js';
