@@ -6,6 +6,7 @@ import { z } from 'zod';
 import type { PriceTable } from './cost/prices.js';
 import { parseFaultPlan, type FaultPlan } from './providers/faults.js';
 import { usdToMicros, type MicroUsd } from './shared/money.js';
+import { describeIssues } from './shared/model.js';
 import { TASK_QUEUE } from './shared/names.js';
 
 /**
@@ -242,7 +243,7 @@ export class ConfigError extends Error {
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const parsed = EnvSchema.safeParse(env);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    const problems = describeIssues(parsed.error.issues).message;
     throw new ConfigError(`invalid configuration: ${problems}`);
   }
   const e = parsed.data;
@@ -321,7 +322,7 @@ function parseOr<T>(variable: string, parse: () => T): T {
   try {
     return parse();
   } catch (err) {
-    const detail = err instanceof z.ZodError ? err.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') : (err as Error).message;
+    const detail = err instanceof z.ZodError ? describeIssues(err.issues).message : (err as Error).message;
     throw new ConfigError(`invalid configuration: ${variable}: ${detail}`);
   }
 }

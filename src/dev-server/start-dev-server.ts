@@ -1,7 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { SEARCH_ATTRIBUTES } from '../shared/search-attributes.js';
 import { ensureSearchAttributes } from '../search-attributes.js';
 import { devServerExecutable } from './temporal-cli.js';
 
@@ -33,10 +32,10 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
       ...(options.uiPort ? { ui: true, uiPort: options.uiPort } : {}),
       ...(options.dbFilename ? { dbFilename: options.dbFilename } : {}),
       ...(options.namespace ? { namespace: options.namespace } : {}),
-      searchAttributes: SEARCH_ATTRIBUTES,
       log: { format: 'pretty', level: 'error' },
     },
   });
+  // Registered here for a fresh database and for a persisted one alike.
   await ensureSearchAttributes(env.connection.operatorService, options.namespace ?? 'default');
   const address = env.address;
   const host = address.split(':')[0] ?? 'localhost';
