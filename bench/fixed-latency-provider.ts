@@ -10,7 +10,7 @@
 import { appendFileSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { copyFile, stat } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
-import { ClipflowError, ErrorType, PredictionNotFoundError } from '../src/shared/errors.js';
+import { ClipflowError, FailureType } from '../src/shared/failures.js';
 import type { Prediction, PredictionRequest, PredictionStatus, VideoProvider } from '../src/providers/provider.js';
 
 export interface FixedLatencyOptions {
@@ -165,7 +165,7 @@ export function createFixedLatencyProvider(options: FixedLatencyOptions): FixedL
           if (entry.status === 'processing') arm(entry);
         }
       }
-      if (!entry) throw new PredictionNotFoundError(id, 'the fixed-latency provider');
+      if (!entry) throw new ClipflowError(FailureType.PredictionNotFound, `prediction ${id} is unknown to the fixed-latency provider`);
       if (entry.status === 'succeeded' && entry.seenAt === undefined) {
         entry.seenAt = Date.now();
         if (entry.readyAt !== undefined) timings.pollLagMs.push(entry.seenAt - entry.readyAt);
@@ -193,7 +193,7 @@ export function createFixedLatencyProvider(options: FixedLatencyOptions): FixedL
       const began = performance.now();
       if (prediction.status !== 'succeeded') throw new Error(`prediction ${prediction.id} has no output`);
       const { size } = await stat(sampleFile);
-      if (size > maxBytes) throw new ClipflowError(ErrorType.ValidationFailed, `output is ${size} B, over the cap of ${maxBytes} B`);
+      if (size > maxBytes) throw new ClipflowError(FailureType.ValidationFailed, `output is ${size} B, over the cap of ${maxBytes} B`);
       await copyFile(sampleFile, destination);
       timings.saveMs.push(performance.now() - began);
     },

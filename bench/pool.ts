@@ -11,7 +11,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import type { Activities } from '../src/activities/index.js';
 import type { RetrySettings } from '../src/config.js';
-import { ErrorType, NON_RETRYABLE_TYPES } from '../src/shared/errors.js';
+import { FailureType, NON_RETRYABLE_TYPES } from '../src/shared/failures.js';
 import type { Clip, ClipPrompt } from '../src/shared/model.js';
 
 export interface PoolOptions {
@@ -31,7 +31,7 @@ export interface PoolResult {
 }
 
 const logger = new DefaultLogger('WARN');
-const NEVER_RETRIED = new Set<string>([...NON_RETRYABLE_TYPES, ErrorType.ModelUnavailable]);
+const NEVER_RETRIED = new Set<string>([...NON_RETRYABLE_TYPES, FailureType.ModelUnavailable]);
 
 export async function runPool(options: PoolOptions): Promise<PoolResult> {
   const { retry } = options;
@@ -48,7 +48,7 @@ export async function runPool(options: PoolOptions): Promise<PoolResult> {
       );
       env.on('heartbeat', (details: unknown) => (heartbeatDetails = details));
       try {
-        result.clips.push(await env.run(options.generateClip, { jobId: options.jobId, clip, model: options.model }));
+        result.clips.push(await env.run(options.generateClip, { jobId: options.jobId, clip, model: options.model, maxGenerations: retry.maxGenerations }));
         options.onDone?.(clip.clipIndex, true);
         return;
       } catch (err) {

@@ -11,7 +11,7 @@ import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/com
 import type { Config } from './config.js';
 import { clientConnectionOptions } from './connection.js';
 import { describeIssues, GenerateClipsInput, type GenerateClipsResult, type JobProgress, type ValidJob } from './shared/model.js';
-import { InvalidInputError } from './shared/errors.js';
+import { invalidInput } from './shared/failures.js';
 import { WORKFLOW_TYPE, workflowIdForJob } from './shared/names.js';
 import type { generateClips } from './workflows/generate-clips.js';
 import { progressQuery, raiseBudgetUpdate, type BudgetRaised } from './workflows/definitions.js';
@@ -119,7 +119,7 @@ export function parseJob(input: unknown): ValidJob {
   const parsed = GenerateClipsInput.safeParse(input);
   if (parsed.success) return parsed.data;
   const { fields, message } = describeIssues(parsed.error.issues);
-  throw new InvalidInputError(fields.join(', '), message);
+  throw invalidInput(fields.join(', '), message);
 }
 
 export function createClipflowClient(client: Client, options: { taskQueue: string }): ClipflowClient {

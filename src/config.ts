@@ -34,7 +34,9 @@ export interface RetrySettings {
   initialIntervalS: number;
   backoffCoefficient: number;
   maximumIntervalS: number;
-  /** Attempts in all, the first included: 4 means three retries. */
+  /** Generations that may fail on one model before the clip is done for on it (the seed's 3). */
+  maxGenerations: number;
+  /** Activity attempts in all, crashed ones included: a cap for a clip that keeps killing its worker. */
   maximumAttempts: number;
 }
 
@@ -214,7 +216,8 @@ const EnvSchema = z.object({
   RETRY_INITIAL_INTERVAL_S: positive(3600).default(2),
   RETRY_BACKOFF_COEFFICIENT: z.coerce.number().min(1).max(10).default(2),
   RETRY_MAXIMUM_INTERVAL_S: positive(3600).default(60),
-  RETRY_MAXIMUM_ATTEMPTS: int(1, 20).default(4),
+  CLIP_MAX_GENERATIONS: int(1, 20).default(3),
+  RETRY_MAXIMUM_ATTEMPTS: int(1, 100).default(10),
   CLIPFLOW_PRICES: z.string().optional(),
   OUTPUT_DIR: z.string().min(1).default('outputs'),
   CLIPFLOW_DATA_DIR: z.string().min(1).default('.data'),
@@ -288,7 +291,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         initialIntervalS: e.RETRY_INITIAL_INTERVAL_S,
         backoffCoefficient: e.RETRY_BACKOFF_COEFFICIENT,
         maximumIntervalS: e.RETRY_MAXIMUM_INTERVAL_S,
-        maximumAttempts: e.RETRY_MAXIMUM_ATTEMPTS,
+        maxGenerations: e.CLIP_MAX_GENERATIONS,
+        maximumAttempts: Math.max(e.RETRY_MAXIMUM_ATTEMPTS, e.CLIP_MAX_GENERATIONS),
       },
     },
     generation,

@@ -20,7 +20,7 @@ import type { downloadImage } from '../src/media/image-download.js';
 import { checkClip, createProbe } from '../src/media/probe.js';
 import { createLocalProvider } from '../src/providers/local.js';
 import type { VideoProvider } from '../src/providers/provider.js';
-import { ClipflowError, ErrorType, PredictionNotFoundError } from '../src/shared/errors.js';
+import { ClipflowError, FailureType } from '../src/shared/failures.js';
 import type { Clip, ClipPrompt } from '../src/shared/model.js';
 import { usdToMicros } from '../src/shared/money.js';
 import { testConfig, uniqueName } from './support/env.js';
@@ -130,6 +130,7 @@ describe('generateClip', () => {
       jobId,
       clip: clipPrompt(2, { negativePrompt: 'blurry' }),
       model: LOCAL_MODEL,
+      maxGenerations: 3,
       imageNote: 'reference image not used: HTTP 404',
     });
 
@@ -146,7 +147,7 @@ describe('generateClip', () => {
       clipIndex: 2,
       provider: 'local',
       model: LOCAL_MODEL,
-      attempts: 3,
+      attempts: 1,
       width: 1280,
       height: 720,
       durationS: facts.durationS,
@@ -161,7 +162,7 @@ describe('generateClip', () => {
     expect(provider.calls.start[0]).toEqual({
       jobId,
       clipIndex: 2,
-      attempt: 3,
+      attempt: 1, // the first generation, whichever activity attempt runs it
       model: LOCAL_MODEL,
       prompt: 'clip 2: a lighthouse in a storm',
       negativePrompt: 'blurry',
@@ -176,7 +177,7 @@ describe('generateClip', () => {
     // Every heartbeat names the prediction, so a retry can find it again.
     expect(env.heartbeats.length).toBeGreaterThanOrEqual(1);
     const first = env.heartbeats[0] as GenerateClipProgress;
-    expect(first).toEqual({ predictionId: expect.any(String), model: LOCAL_MODEL, spentMicroUsd: 0 });
+    expect(first).toEqual({ predictionId: expect.any(String), model: LOCAL_MODEL, generations: 0, spentMicroUsd: 0 });
     for (const beat of env.heartbeats) expect(beat).toEqual(first);
     expect(provider.calls.get.every((id) => id === first.predictionId)).toBe(true);
 
@@ -206,7 +207,7 @@ describe('generateClip', () => {
     const env = activityEnv({ attempt: 2, heartbeatDetails: { predictionId: 'p-1', model: FAKE_MODEL } });
     const jobId = uniqueName('resume');
 
-    const clip = await env.run(generateClip, { jobId, clip: clipPrompt(0), model: FAKE_MODEL });
+    const clip = await env.run(generateClip, { jobId, clip: clipPrompt(0), model: FAKE_MODEL, maxGenerations: 3 });
 
     expect(provider.calls.start).toEqual([]);
     expect(provider.calls.get).toEqual(['p-1', 'p-1']); // resume lookup, then one poll to 'succeeded'
@@ -214,9 +215,10 @@ describe('generateClip', () => {
       { predictionId: 'p-1', destination: `${clipPath(config.outputDir, jobId, 0)}.partial`, maxBytes: 2_000_000_000 },
     ]);
     expect(env.heartbeats.length).toBeGreaterThanOrEqual(1);
-    for (const beat of env.heartbeats) expect(beat).toEqual({ predictionId: 'p-1', model: FAKE_MODEL, spentMicroUsd: 0 });
+    for (const beat of env.heartbeats) expect(beat).toEqual({ predictionId: 'p-1', model: FAKE_MODEL, generations: 0, spentMicroUsd: 0 });
 
-    expect(clip).toMatchObject({ clipIndex: 0, provider: 'fake', model: FAKE_MODEL, attempts: 2, width: 1280, height: 720 });
+    // Resumed after a crash: still its first generation.
+    expect(clip).toMatchObject({ clipIndex: 0, provider: 'fake', model: FAKE_MODEL, attempts: 1, width: 1280, height: 720 });
     expect((await probe(clip.path)).sizeBytes).toBe(clip.sizeBytes);
     // $0.25 per prediction + 12 s of hardware at $0.01/s.
     expect(clip.costMicroUsd).toBe(370_000);
@@ -236,11 +238,11 @@ describe('generateClip', () => {
     const { generateClip } = activities({ provider, costTracker });
     const env = activityEnv({ attempt: 2, heartbeatDetails: { predictionId: 'p-9', model: FAKE_MODEL } });
 
-    const clip = await env.run(generateClip, { jobId, clip: clipPrompt(5), model: FAKE_MODEL });
+    const clip = await env.run(generateClip, { jobId, clip: clipPrompt(5), model: FAKE_MODEL, maxGenerations: 3 });
 
     expect(provider.calls.start).toEqual([]);
     expect(provider.calls.get).toEqual(['p-9']);
-    expect(env.heartbeats).toEqual([{ predictionId: 'p-9', model: FAKE_MODEL, spentMicroUsd: 0 }]);
+    expect(env.heartbeats).toEqual([{ predictionId: 'p-9', model: FAKE_MODEL, generations: 0, spentMicroUsd: 0 }]);
     expect(existsSync(clip.path)).toBe(true);
     expect(costTracker.all).toEqual([earlier]); // recorded once, not twice
     // The clip still costs what its prediction cost, though the tracker already had it.
@@ -254,7 +256,7 @@ describe('generateClip', () => {
     {
       case: 'unknown to the provider',
       get: () => {
-        throw new PredictionNotFoundError('p-1', 'the fake provider');
+        throw new ClipflowError(FailureType.PredictionNotFound, 'prediction p-1 is unknown to the fake provider');
       },
     },
   ])('starts a new prediction when the heartbeated one is $case', async ({ get }) => {
@@ -267,42 +269,46 @@ describe('generateClip', () => {
     const env = activityEnv({ attempt: 2, heartbeatDetails: { predictionId: 'p-1', model: FAKE_MODEL } });
     const jobId = uniqueName('restart');
 
-    const clip = await env.run(generateClip, { jobId, clip: clipPrompt(1), model: FAKE_MODEL });
+    const clip = await env.run(generateClip, { jobId, clip: clipPrompt(1), model: FAKE_MODEL, maxGenerations: 3 });
 
     expect(provider.calls.get[0]).toBe('p-1');
     expect(provider.calls.start).toHaveLength(1);
-    expect(provider.calls.start[0]).toMatchObject({ jobId, clipIndex: 1, attempt: 2, model: FAKE_MODEL });
+    expect(provider.calls.start[0]).toMatchObject({ jobId, clipIndex: 1, attempt: 1, model: FAKE_MODEL });
     expect(provider.calls.get.slice(1).every((id) => id === 'new-1')).toBe(true);
-    expect(env.heartbeats[0]).toEqual({ predictionId: 'new-1', model: FAKE_MODEL, spentMicroUsd: 0 });
+    expect(env.heartbeats[0]).toEqual({ predictionId: 'new-1', model: FAKE_MODEL, generations: 0, spentMicroUsd: 0 });
     expect(clip.path).toBe(clipPath(config.outputDir, jobId, 1));
     expect(costTracker.all.map((e) => e.key)).toEqual(['new-1']);
   });
 
-  it('does not take up again a prediction whose output was rejected', async () => {
+  it('starts a new generation after one that ended (its prediction is no longer heartbeated)', async () => {
     const provider = new FakeProvider({ output: goodMp4, get: (id, n) => prediction(id, n === 0 ? 'processing' : 'succeeded', { output: goodMp4 }) });
     const { generateClip } = activities({ provider });
-    const env = activityEnv({ attempt: 2, heartbeatDetails: { predictionId: 'v-1', model: FAKE_MODEL, rejected: true } });
+    const env = activityEnv({ attempt: 2, heartbeatDetails: { model: FAKE_MODEL, generations: 1, spentMicroUsd: 0 } });
 
-    await env.run(generateClip, { jobId: uniqueName('rejected'), clip: clipPrompt(0), model: FAKE_MODEL });
+    const clip = await env.run(generateClip, { jobId: uniqueName('rejected'), clip: clipPrompt(0), model: FAKE_MODEL, maxGenerations: 3 });
 
-    expect(provider.calls.get).not.toContain('v-1');
     expect(provider.calls.start).toHaveLength(1);
+    expect(provider.calls.start[0]?.attempt).toBe(2);
+    expect(clip.attempts).toBe(2);
   });
 
   it('fails the attempt, without starting another prediction, when the provider cannot be asked about the heartbeated one', async () => {
     const provider = new FakeProvider({
       get: () => {
-        throw new ClipflowError(ErrorType.RateLimited, 'HTTP 429', { retryAfterMs: 5000 });
+        throw new ClipflowError(FailureType.RateLimited, 'HTTP 429', 5000);
       },
     });
     const { generateClip } = activities({ provider });
     const env = activityEnv({ attempt: 2, heartbeatDetails: { predictionId: 'p-1', model: FAKE_MODEL } });
 
-    const failure = asFailure(await rejection(env.run(generateClip, { jobId: uniqueName('busy'), clip: clipPrompt(0), model: FAKE_MODEL })));
+    const failure = asFailure(await rejection(env.run(generateClip, { jobId: uniqueName('busy'), clip: clipPrompt(0), model: FAKE_MODEL, maxGenerations: 3 })));
 
     expect(failure.type).toBe('RateLimited');
     expect(failure.nextRetryDelay).toBeDefined();
     expect(provider.calls.start).toEqual([]);
+    // The prediction may still run: this generation has not ended, the next attempt asks again.
+    expect(failure.details).toEqual([{ generations: 0, spentMicroUsd: 0 }]);
+    expect(env.heartbeats).toEqual([]);
   });
 
   it('does not resume a prediction that was made for another model', async () => {
@@ -310,7 +316,7 @@ describe('generateClip', () => {
     const { generateClip } = activities({ provider });
     const env = activityEnv({ attempt: 2, heartbeatDetails: { predictionId: 'p-1', model: 'another/model' } });
 
-    await env.run(generateClip, { jobId: uniqueName('fallback'), clip: clipPrompt(0), model: FAKE_MODEL });
+    await env.run(generateClip, { jobId: uniqueName('fallback'), clip: clipPrompt(0), model: FAKE_MODEL, maxGenerations: 3 });
 
     expect(provider.calls.get).not.toContain('p-1');
     expect(provider.calls.start).toHaveLength(1);
@@ -324,7 +330,7 @@ describe('generateClip', () => {
     env.once('heartbeat', () => setTimeout(() => env.cancel(), 50));
     const jobId = uniqueName('cancel');
 
-    const err = await rejection(env.run(generateClip, { jobId, clip: clipPrompt(0), model: FAKE_MODEL }));
+    const err = await rejection(env.run(generateClip, { jobId, clip: clipPrompt(0), model: FAKE_MODEL, maxGenerations: 3 }));
 
     expect(err).toBeInstanceOf(CancelledFailure);
     expect(provider.calls.cancel).toEqual(['c-1']);
@@ -345,11 +351,11 @@ describe('generateClip', () => {
     env.once('heartbeat', () => setTimeout(() => env.cancel(), 50));
     const t0 = Date.now();
 
-    const err = await rejection(env.run(generateClip, { jobId: uniqueName('cancel-local'), clip: clipPrompt(0), model: LOCAL_MODEL }));
+    const err = await rejection(env.run(generateClip, { jobId: uniqueName('cancel-local'), clip: clipPrompt(0), model: LOCAL_MODEL, maxGenerations: 3 }));
 
     expect(err).toBeInstanceOf(CancelledFailure);
     expect(Date.now() - t0).toBeLessThan(10_000);
-    const id = (env.heartbeats[0] as GenerateClipProgress).predictionId;
+    const id = (env.heartbeats[0] as GenerateClipProgress).predictionId!;
     expect(provider.calls.cancel).toEqual([id]);
     expect((await local.get(id)).status).toBe('canceled');
   });
@@ -357,19 +363,19 @@ describe('generateClip', () => {
   it('turns an Auth error from start() into a non-retryable ApplicationFailure carrying the attempt', async () => {
     const provider = new FakeProvider({
       start: () => {
-        throw new ClipflowError(ErrorType.Auth, 'the API token was refused');
+        throw new ClipflowError(FailureType.Auth, 'the API token was refused');
       },
     });
     const { generateClip } = activities({ provider });
     const env = activityEnv({ attempt: 2 });
 
-    const failure = asFailure(await rejection(env.run(generateClip, { jobId: uniqueName('auth'), clip: clipPrompt(0), model: FAKE_MODEL })));
+    const failure = asFailure(await rejection(env.run(generateClip, { jobId: uniqueName('auth'), clip: clipPrompt(0), model: FAKE_MODEL, maxGenerations: 3 })));
 
     expect(failure.type).toBe('Auth');
     expect(failure.nonRetryable).toBe(true);
     expect(failure.message).toBe('the API token was refused');
-    expect(failure.details).toEqual([{ attempt: 2, spentMicroUsd: 0 }]);
-    expect(env.heartbeats).toEqual([]);
+    expect(failure.details).toEqual([{ generations: 1, spentMicroUsd: 0 }]);
+    expect(env.heartbeats).toEqual([{ model: FAKE_MODEL, generations: 1, spentMicroUsd: 0 }]);
   });
 
   it('turns an unexpected error into a retryable ApplicationFailure named after it', async () => {
@@ -381,29 +387,29 @@ describe('generateClip', () => {
     const { generateClip } = activities({ provider });
     const env = activityEnv({ attempt: 1 });
 
-    const failure = asFailure(await rejection(env.run(generateClip, { jobId: uniqueName('oops'), clip: clipPrompt(0), model: FAKE_MODEL })));
+    const failure = asFailure(await rejection(env.run(generateClip, { jobId: uniqueName('oops'), clip: clipPrompt(0), model: FAKE_MODEL, maxGenerations: 3 })));
 
     expect(failure.type).toBe('TypeError');
     expect(failure.nonRetryable).toBe(false);
-    expect(failure.details).toEqual([{ attempt: 1, spentMicroUsd: 0 }]);
+    expect(failure.details).toEqual([{ generations: 1, spentMicroUsd: 0 }]);
   });
 
   it('fails with ContentRejected (non-retryable) when the prediction ends failed with that type', async () => {
     const provider = new FakeProvider({
       start: () => prediction('r-1', 'starting'),
-      get: (id) => prediction(id, 'failed', { error: 'flagged as sensitive', errorType: ErrorType.ContentRejected }),
+      get: (id) => prediction(id, 'failed', { error: 'flagged as sensitive', errorType: FailureType.ContentRejected }),
     });
     const costTracker = memoryCostTracker();
     const { generateClip } = activities({ provider, costTracker });
     const env = activityEnv({ attempt: 1 });
     const jobId = uniqueName('content');
 
-    const failure = asFailure(await rejection(env.run(generateClip, { jobId, clip: clipPrompt(4), model: FAKE_MODEL })));
+    const failure = asFailure(await rejection(env.run(generateClip, { jobId, clip: clipPrompt(4), model: FAKE_MODEL, maxGenerations: 3 })));
 
     expect(failure.type).toBe('ContentRejected');
     expect(failure.nonRetryable).toBe(true);
     expect(failure.message).toBe('prediction r-1 ended failed: flagged as sensitive');
-    expect(failure.details).toEqual([{ attempt: 1, spentMicroUsd: 0 }]);
+    expect(failure.details).toEqual([{ generations: 1, spentMicroUsd: 0 }]);
     expect(provider.calls.saveOutput).toEqual([]);
     expect(costTracker.all).toEqual([]);
     expect(await jobFiles(jobId)).toEqual([]);
@@ -412,14 +418,28 @@ describe('generateClip', () => {
   it('fails with a retryable ProviderFailed when the prediction fails without a type', async () => {
     const provider = new FakeProvider({ get: (id) => prediction(id, 'failed', { error: 'CUDA out of memory' }) });
     const { generateClip } = activities({ provider });
-    const env = activityEnv({ attempt: 3 });
+    // Its fourth activity attempt, but the earlier ones were crashes: this is its first generation.
+    const env = activityEnv({ attempt: 4 });
 
-    const failure = asFailure(await rejection(env.run(generateClip, { jobId: uniqueName('pf'), clip: clipPrompt(0), model: FAKE_MODEL })));
+    const failure = asFailure(await rejection(env.run(generateClip, { jobId: uniqueName('pf'), clip: clipPrompt(0), model: FAKE_MODEL, maxGenerations: 3 })));
 
     expect(failure.type).toBe('ProviderFailed');
     expect(failure.nonRetryable).toBe(false);
     expect(failure.message).toBe('prediction new-1 ended failed: CUDA out of memory');
-    expect(failure.details).toEqual([{ attempt: 3, spentMicroUsd: 0 }]);
+    expect(failure.details).toEqual([{ generations: 1, spentMicroUsd: 0 }]);
+  });
+
+  it('makes the failure final once the clip has failed maxGenerations generations on this model', async () => {
+    const provider = new FakeProvider({ get: (id) => prediction(id, 'failed', { error: 'CUDA out of memory' }) });
+    const { generateClip } = activities({ provider });
+    const env = activityEnv({ attempt: 7, heartbeatDetails: { model: FAKE_MODEL, generations: 2, spentMicroUsd: 0 } });
+
+    const failure = asFailure(await rejection(env.run(generateClip, { jobId: uniqueName('pf3'), clip: clipPrompt(0), model: FAKE_MODEL, maxGenerations: 3 })));
+
+    expect(failure.type).toBe('ProviderFailed');
+    expect(failure.nonRetryable).toBe(true);
+    expect(failure.details).toEqual([{ generations: 3, spentMicroUsd: 0 }]);
+    expect(provider.calls.start[0]?.attempt).toBe(3);
   });
 
   it('rejects an output that fails validation, naming each problem, and leaves no clip file', async () => {
@@ -429,20 +449,20 @@ describe('generateClip', () => {
     const env = activityEnv({ attempt: 1 });
     const jobId = uniqueName('invalid');
 
-    const failure = asFailure(await rejection(env.run(generateClip, { jobId, clip: clipPrompt(3), model: FAKE_MODEL })));
+    const failure = asFailure(await rejection(env.run(generateClip, { jobId, clip: clipPrompt(3), model: FAKE_MODEL, maxGenerations: 3 })));
 
     expect(failure.type).toBe('ValidationFailed');
     expect(failure.nonRetryable).toBe(false); // a new generation may pass
     // The prediction was paid for although its output was refused.
-    expect(failure.details).toEqual([{ attempt: 1, spentMicroUsd: 250_000 }]);
+    expect(failure.details).toEqual([{ generations: 1, spentMicroUsd: 250_000 }]);
     expect(failure.message).toContain('short side 240 px (320x240) is under 720 px');
     expect(failure.message).toMatch(/duration [\d.]+ s is under 1 s/);
     expect(failure.message).toMatch(/size \d+ B is under 100000 B/);
-    // A prediction that finished at once is still heartbeated before its output is fetched, and
-    // marked rejected afterwards so that the retry makes a new one.
+    // A prediction that finished at once is still heartbeated before its output is fetched; then
+    // the generation has ended, and the retry makes a new one.
     expect(env.heartbeats).toEqual([
-      { predictionId: 'v-1', model: FAKE_MODEL, spentMicroUsd: 0 },
-      { predictionId: 'v-1', model: FAKE_MODEL, rejected: true, spentMicroUsd: 250_000 },
+      { predictionId: 'v-1', model: FAKE_MODEL, generations: 0, spentMicroUsd: 0 },
+      { model: FAKE_MODEL, generations: 1, spentMicroUsd: 250_000 },
     ]);
 
     const final = clipPath(config.outputDir, jobId, 3);
@@ -465,17 +485,15 @@ describe('generateClip', () => {
       const { generateClip } = activities({ provider, costTracker });
       const env = activityEnv({
         attempt: 2,
-        heartbeatDetails: { predictionId: 'v-1', model: FAKE_MODEL, rejected: true, spentMicroUsd: 250_000 } satisfies GenerateClipProgress,
+        heartbeatDetails: { model: FAKE_MODEL, generations: 1, spentMicroUsd: 250_000 } satisfies GenerateClipProgress,
       });
       const jobId = uniqueName('spent-ok');
 
-      const clip = await env.run(generateClip, { jobId, clip: clipPrompt(0), model: FAKE_MODEL });
+      const clip = await env.run(generateClip, { jobId, clip: clipPrompt(0), model: FAKE_MODEL, maxGenerations: 3 });
 
-      // The rejected prediction is not taken up again: a new one is made.
-      expect(provider.calls.get).not.toContain('v-1');
       expect(provider.calls.start).toHaveLength(1);
       expect(env.heartbeats.length).toBeGreaterThanOrEqual(1);
-      for (const beat of env.heartbeats) expect(beat).toEqual({ predictionId: 'new-1', model: FAKE_MODEL, spentMicroUsd: 250_000 });
+      for (const beat of env.heartbeats) expect(beat).toEqual({ predictionId: 'new-1', model: FAKE_MODEL, generations: 1, spentMicroUsd: 250_000 });
       // $0.25 earlier + $0.25 for this prediction.
       expect(clip.costMicroUsd).toBe(500_000);
       expect(clip.costUsd).toBe(0.5);
@@ -492,17 +510,17 @@ describe('generateClip', () => {
       const { generateClip } = activities({ provider, costTracker });
       const env = activityEnv({
         attempt: 2,
-        heartbeatDetails: { predictionId: 'v-1', model: FAKE_MODEL, rejected: true, spentMicroUsd: 250_000 } satisfies GenerateClipProgress,
+        heartbeatDetails: { model: FAKE_MODEL, generations: 1, spentMicroUsd: 250_000 } satisfies GenerateClipProgress,
       });
       const jobId = uniqueName('spent-invalid');
 
-      const failure = asFailure(await rejection(env.run(generateClip, { jobId, clip: clipPrompt(3), model: FAKE_MODEL })));
+      const failure = asFailure(await rejection(env.run(generateClip, { jobId, clip: clipPrompt(3), model: FAKE_MODEL, maxGenerations: 3 })));
 
       expect(failure.type).toBe('ValidationFailed');
-      expect(failure.details).toEqual([{ attempt: 2, spentMicroUsd: 500_000 }]);
+      expect(failure.details).toEqual([{ generations: 2, spentMicroUsd: 500_000 }]);
       expect(env.heartbeats).toEqual([
-        { predictionId: 'v-2', model: FAKE_MODEL, spentMicroUsd: 250_000 },
-        { predictionId: 'v-2', model: FAKE_MODEL, rejected: true, spentMicroUsd: 500_000 },
+        { predictionId: 'v-2', model: FAKE_MODEL, generations: 1, spentMicroUsd: 250_000 },
+        { model: FAKE_MODEL, generations: 2, spentMicroUsd: 500_000 },
       ]);
       expect(costTracker.all).toEqual([
         { jobId, stage: VIDEO_STAGE, clipIndex: 3, key: 'v-2', amountMicroUsd: 250_000, model: FAKE_MODEL },
@@ -512,21 +530,21 @@ describe('generateClip', () => {
     it('reports it when the attempt fails before paying anything', async () => {
       const provider = new FakeProvider({
         start: () => {
-          throw new ClipflowError(ErrorType.Auth, 'the API token was refused');
+          throw new ClipflowError(FailureType.Auth, 'the API token was refused');
         },
       });
       const { generateClip } = activities({ provider });
       const env = activityEnv({
         attempt: 2,
-        heartbeatDetails: { predictionId: 'v-1', model: FAKE_MODEL, rejected: true, spentMicroUsd: 100_000 } satisfies GenerateClipProgress,
+        heartbeatDetails: { model: FAKE_MODEL, generations: 1, spentMicroUsd: 100_000 } satisfies GenerateClipProgress,
       });
 
-      const failure = asFailure(await rejection(env.run(generateClip, { jobId: uniqueName('spent-auth'), clip: clipPrompt(0), model: FAKE_MODEL })));
+      const failure = asFailure(await rejection(env.run(generateClip, { jobId: uniqueName('spent-auth'), clip: clipPrompt(0), model: FAKE_MODEL, maxGenerations: 3 })));
 
       expect(failure.type).toBe('Auth');
       expect(failure.nonRetryable).toBe(true);
-      expect(failure.details).toEqual([{ attempt: 2, spentMicroUsd: 100_000 }]);
-      expect(env.heartbeats).toEqual([]);
+      expect(failure.details).toEqual([{ generations: 2, spentMicroUsd: 100_000 }]);
+      expect(env.heartbeats).toEqual([{ model: FAKE_MODEL, generations: 2, spentMicroUsd: 100_000 }]);
     });
 
     it('carries from a rejected attempt to the next through the last heartbeat', async () => {
@@ -538,12 +556,12 @@ describe('generateClip', () => {
       const jobId = uniqueName('spent-chain');
 
       const first = activityEnv({ attempt: 1 });
-      const failure = asFailure(await rejection(first.run(generateClip, { jobId, clip: clipPrompt(1), model: FAKE_MODEL })));
-      expect(failure.details).toEqual([{ attempt: 1, spentMicroUsd: 250_000 }]);
+      const failure = asFailure(await rejection(first.run(generateClip, { jobId, clip: clipPrompt(1), model: FAKE_MODEL, maxGenerations: 3 })));
+      expect(failure.details).toEqual([{ generations: 1, spentMicroUsd: 250_000 }]);
 
       // Temporal hands the next attempt the last details heartbeated by the one before.
       const second = activityEnv({ attempt: 2, heartbeatDetails: first.heartbeats.at(-1) });
-      const clip = await second.run(generateClip, { jobId, clip: clipPrompt(1), model: FAKE_MODEL });
+      const clip = await second.run(generateClip, { jobId, clip: clipPrompt(1), model: FAKE_MODEL, maxGenerations: 3 });
 
       expect(provider.calls.start).toHaveLength(2);
       expect(provider.calls.get).toEqual([]); // the rejected p-1 is not looked up again
@@ -575,7 +593,7 @@ describe('checkBudget', () => {
       await rejection(env.run(checkBudget, { jobId, clips, model: MINIMAX, budgetLimitMicroUsd: usdToMicros(1), minClips: 3 })),
     );
 
-    expect(failure.type).toBe(ErrorType.BudgetExceeded);
+    expect(failure.type).toBe(FailureType.BudgetExceeded);
     expect(failure.nonRetryable).toBe(true);
     expect(failure.message).toBe(
       `job ${jobId}: estimated cost $1.50 for 3 clips ($1.50 for the minimum of 3) plus $0.00 already spent (current) exceeds the budget limit $1.00`,
@@ -736,6 +754,7 @@ describe('writeReport', () => {
           clipIndex: 0,
           path: '/out/job/clip_000.mp4',
           success: true,
+          outcome: 'succeeded',
           provider: 'replicate',
           model: 'minimax/video-01',
           costUsd: 0.5,
@@ -743,12 +762,14 @@ describe('writeReport', () => {
           attempts: 1,
           error: null,
           errorType: null,
+          reason: null,
           imageNote: 'reference image not used: HTTP 404',
         },
         {
           clipIndex: 1,
           path: null,
           success: false,
+          outcome: 'failed',
           provider: null,
           model: null,
           costUsd: 0,
@@ -756,12 +777,14 @@ describe('writeReport', () => {
           attempts: 1,
           error: 'prediction r-1 ended failed: flagged',
           errorType: 'ContentRejected',
+          reason: 'content rejected',
           imageNote: null,
         },
         {
           clipIndex: 2,
           path: '/out/job/clip_002.mp4',
           success: true,
+          outcome: 'succeeded',
           provider: 'replicate',
           model: 'minimax/video-01',
           costUsd: 0.5,
@@ -769,12 +792,14 @@ describe('writeReport', () => {
           attempts: 3,
           error: null,
           errorType: null,
+          reason: null,
           imageNote: null,
         },
         {
           clipIndex: 3,
           path: null,
           success: false,
+          outcome: 'failed',
           provider: null,
           model: null,
           costUsd: 0.25,
@@ -782,6 +807,7 @@ describe('writeReport', () => {
           attempts: 4,
           error: 'clip failed validation: short side 240 px',
           errorType: 'ValidationFailed',
+          reason: 'clip failed validation',
           imageNote: null,
         },
       ],
@@ -832,7 +858,7 @@ describe('prepareImage', () => {
 
   it('returns ok:false with the reason when the download fails, without throwing', async () => {
     const failing: Download = async () => {
-      throw new ClipflowError(ErrorType.ImageRejected, 'image https://example.com/a.png: server answered HTTP 404');
+      throw new ClipflowError(FailureType.ImageRejected, 'image https://example.com/a.png: server answered HTTP 404');
     };
     const { prepareImage } = activities({ provider: new FakeProvider(), downloadImage: failing });
 
@@ -897,7 +923,7 @@ describe('jobSettings', () => {
       budgetLimitMicroUsd: 2_000_000,
       clipTimeoutS: 300,
       heartbeatTimeoutS: 5,
-      retry: { initialIntervalS: 2, backoffCoefficient: 2, maximumIntervalS: 8, maximumAttempts: 4 },
+      retry: { initialIntervalS: 2, backoffCoefficient: 2, maximumIntervalS: 8, maxGenerations: 3, maximumAttempts: 10 },
       provider: 'local',
       model: LOCAL_MODEL,
       searchAttributes: true,

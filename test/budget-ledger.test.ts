@@ -1,9 +1,8 @@
 import { ActivityFailure, ApplicationFailure, CancelledFailure, RetryState } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
-import { ErrorType } from '../src/shared/errors.js';
+import { FailureType, describeClipFailure, wantsFallback } from '../src/shared/failures.js';
 import type { ClipFailure } from '../src/shared/model.js';
 import { BudgetLedger } from '../src/workflows/budget-ledger.js';
-import { describeClipFailure, wantsFallback } from '../src/workflows/failures.js';
 
 /** The ledger's money, all at once, so that a step's every effect is checked. */
 function money(ledger: BudgetLedger) {
@@ -276,17 +275,16 @@ describe('wantsFallback', () => {
 
   it.each([
     // The same request would fail on any model, or the clip is not wanted any more.
-    [ErrorType.InvalidInput, false],
-    [ErrorType.Auth, false],
-    [ErrorType.ContentRejected, false],
-    [ErrorType.Cancelled, false],
-    [ErrorType.Misconfigured, false],
+    [FailureType.InvalidInput, false],
+    [FailureType.Auth, false],
+    [FailureType.ContentRejected, false],
+    [FailureType.Cancelled, false],
+    [FailureType.Misconfigured, false],
     // Another model may well make it.
-    [ErrorType.RateLimited, true],
-    [ErrorType.ModelUnavailable, true],
-    [ErrorType.ValidationFailed, true],
-    [ErrorType.ProviderFailed, true],
-    [ErrorType.PredictionNotFound, true],
+    [FailureType.RateLimited, true],
+    [FailureType.ModelUnavailable, true],
+    [FailureType.ValidationFailed, true],
+    [FailureType.ProviderFailed, true],
     ['Timeout', true],
     ['TypeError', true],
     ['Error', true],
@@ -300,38 +298,38 @@ describe('describeClipFailure', () => {
     return new ActivityFailure('activity failed', 'generateClip', '1', RetryState.MAXIMUM_ATTEMPTS_REACHED, undefined, cause);
   }
 
-  it("takes the attempt and the clip's spend from the failure details of the generateClip activity", () => {
+  it("takes the generations and the clip's spend from the failure details of the generateClip activity", () => {
     const cause = ApplicationFailure.create({
-      type: ErrorType.ValidationFailed,
+      type: FailureType.ValidationFailed,
       message: 'clip failed validation: short side 240 px',
-      details: [{ attempt: 3, spentMicroUsd: 750_000 }],
+      details: [{ generations: 3, spentMicroUsd: 750_000 }],
     });
 
-    expect(describeClipFailure(2, activityFailure(cause), 4)).toEqual({
+    expect(describeClipFailure(2, activityFailure(cause))).toEqual({
       clipIndex: 2,
-      errorType: ErrorType.ValidationFailed,
+      errorType: FailureType.ValidationFailed,
       message: 'clip failed validation: short side 240 px',
       attempts: 3,
       costMicroUsd: 750_000,
     });
   });
 
-  it('falls back to the maximum attempts and no spend when the failure has no details', () => {
+  it('reads no generations and no spend when the failure has no details', () => {
     const cause = ApplicationFailure.create({ type: 'TypeError', message: 'socket hang up' });
 
-    expect(describeClipFailure(1, activityFailure(cause), 4)).toEqual({
+    expect(describeClipFailure(1, activityFailure(cause))).toEqual({
       clipIndex: 1,
       errorType: 'TypeError',
       message: 'socket hang up',
-      attempts: 4,
+      attempts: 0,
       costMicroUsd: 0,
     });
   });
 
   it('names a cancelled clip Cancelled', () => {
-    expect(describeClipFailure(5, activityFailure(new CancelledFailure('cancelled')), 4)).toEqual({
+    expect(describeClipFailure(5, activityFailure(new CancelledFailure('cancelled')))).toEqual({
       clipIndex: 5,
-      errorType: ErrorType.Cancelled,
+      errorType: FailureType.Cancelled,
       message: 'cancelled before it finished',
       attempts: 0,
       costMicroUsd: 0,

@@ -93,8 +93,8 @@ describe('generateClips', () => {
     expect(result.successfulClips).toBe(4);
     expect(result.failedClips).toBe(2);
     expect(result.failures.map((f) => [f.clipIndex, f.errorType, f.attempts])).toEqual([
-      [1, 'ProviderFailed', 4],
-      [4, 'ProviderFailed', 4],
+      [1, 'ProviderFailed', 3],
+      [4, 'ProviderFailed', 3],
     ]);
     const report = JSON.parse(await readFile(result.reportPath, 'utf8'));
     expect(report.failedClips).toBe(2);

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ImageSettings } from '../src/config.js';
 import { downloadImage, isPublicAddress } from '../src/media/image-download.js';
-import { ClipflowError, ErrorType } from '../src/shared/errors.js';
+import { ClipflowError, FailureType } from '../src/shared/failures.js';
 
 // A real 1x1 PNG.
 const PNG = Buffer.from(
@@ -124,7 +124,7 @@ async function rejection(promise: Promise<unknown>): Promise<ClipflowError> {
     (e: unknown) => e,
   );
   expect(err).toBeInstanceOf(ClipflowError);
-  expect((err as ClipflowError).type).toBe(ErrorType.ImageRejected);
+  expect((err as ClipflowError).type).toBe(FailureType.ImageRejected);
   expect(await filesIn(dir)).toEqual([]);
   return err as ClipflowError;
 }

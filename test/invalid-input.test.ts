@@ -3,7 +3,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import type { ApplicationFailure } from '@temporalio/common';
 import { parseJob } from '../src/client.js';
 import type { DevServer } from '../src/dev-server/start-dev-server.js';
-import { InvalidInputError } from '../src/shared/errors.js';
+import { ClipflowError } from '../src/shared/failures.js';
 import { WORKFLOW_TYPE } from '../src/shared/names.js';
 import { clipPrompts, startTestServer, uniqueName } from './support/env.js';
 import { harness, type Harness } from './support/job-runner.js';
@@ -70,7 +70,8 @@ describe('bad input', () => {
     } catch (err) {
       caught = err;
     }
-    expect(caught).toBeInstanceOf(InvalidInputError);
+    expect(caught).toBeInstanceOf(ClipflowError);
+    expect((caught as ClipflowError).type).toBe('InvalidInput');
     expect((caught as Error).message).toContain(field);
     expect((caught as Error).message).toMatch(says);
   });

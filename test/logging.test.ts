@@ -117,7 +117,7 @@ describe('activity log lines', () => {
     try {
       const { generateClip } = createActivities(deps);
       const [clip] = clipPrompts(5, 1).slice(4);
-      const result = (await env.run(generateClip, { jobId: 'log-job', clip: clip!, model: config.generation.model })) as { clipIndex: number };
+      const result = (await env.run(generateClip, { jobId: 'log-job', clip: clip!, model: config.generation.model, maxGenerations: 3 })) as { clipIndex: number };
       expect(result.clipIndex).toBe(4);
     } finally {
       await deps.close();

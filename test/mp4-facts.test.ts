@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mediaBinaries } from '../src/media/binaries.js';
 import { readMp4Facts } from '../src/media/mp4-facts.js';
 import { createFfprobeProbe, createProbe, type VideoFacts } from '../src/media/probe.js';
-import { ClipflowError, ErrorType } from '../src/shared/errors.js';
+import { ClipflowError, FailureType } from '../src/shared/failures.js';
 
 const run = promisify(execFile);
 const media = mediaBinaries();
@@ -170,7 +170,7 @@ describe('createProbe falls back to ffprobe', () => {
   it('still rejects a file without a video stream as ValidationFailed', async () => {
     const err = await probe(file('audio-only.m4a')).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ClipflowError);
-    expect((err as ClipflowError).type).toBe(ErrorType.ValidationFailed);
+    expect((err as ClipflowError).type).toBe(FailureType.ValidationFailed);
     expect((err as ClipflowError).message).toContain('has no video stream');
   });
 

@@ -8,7 +8,7 @@ import { mediaBinaries } from '../src/media/binaries.js';
 import type { Prediction, PredictionRequest, VideoProvider } from '../src/providers/provider.js';
 import { TERMINAL_STATUSES } from '../src/providers/provider.js';
 import { createReplicateProvider, maskSecret, retryAfterFrom } from '../src/providers/replicate.js';
-import { ClipflowError, ErrorType } from '../src/shared/errors.js';
+import { ClipflowError, FailureType, ruleFor } from '../src/shared/failures.js';
 import { behaviors, startFakeReplicate, type FakeReplicate } from './support/fake-replicate.js';
 
 const TOKEN = 'r8_test_SECRET_token_0123456789';
@@ -183,14 +183,14 @@ describe('replicate provider against the fake API', () => {
   it('maps a wrong token (401) to Auth, non-retryable', async () => {
     const p = createReplicateProvider({ apiToken: 'r8_wrong_token_abcdef', baseUrl: fake.url, maxRetryAfterS: 60 });
     const err = await failure(() => p.start(request({ prompt: 'wrong token' })));
-    expect(err.type).toBe(ErrorType.Auth);
-    expect(err.options.nonRetryable).toBe(true);
+    expect(err.type).toBe(FailureType.Auth);
+    expect(ruleFor(err.type).retryable).toBe(false);
     expect(err.message).not.toContain('r8_wrong_token_abcdef');
 
     fake.setBehavior((ctx) => (ctx.route === 'create' ? behaviors.forbidden() : undefined));
     const forbidden = await failure(() => provider().start(request({ prompt: 'forbidden' })));
-    expect(forbidden.type).toBe(ErrorType.Auth);
-    expect(forbidden.options.nonRetryable).toBe(true);
+    expect(forbidden.type).toBe(FailureType.Auth);
+    expect(ruleFor(forbidden.type).retryable).toBe(false);
   });
 
   it('never lets the token into an error, even when the server echoes it', async () => {
@@ -198,7 +198,7 @@ describe('replicate provider against the fake API', () => {
       ctx.route === 'create' ? behaviors.status(401, { detail: `Invalid token: ${TOKEN} (Authorization: Bearer ${TOKEN})` }) : undefined,
     );
     const err = await failure(() => provider().start(request({ prompt: 'echoed token' })));
-    expect(err.type).toBe(ErrorType.Auth);
+    expect(err.type).toBe(FailureType.Auth);
     expect(err.message).not.toContain(TOKEN);
     expect(err.message).toContain('****');
   });
@@ -206,27 +206,27 @@ describe('replicate provider against the fake API', () => {
   it('maps 422 and a plain 400 to InvalidInput, non-retryable', async () => {
     fake.setBehavior((ctx) => (ctx.route === 'create' ? behaviors.invalidInput() : undefined));
     const err = await failure(() => provider().start(request({ prompt: 'invalid input' })));
-    expect(err.type).toBe(ErrorType.InvalidInput);
-    expect(err.options.nonRetryable).toBe(true);
+    expect(err.type).toBe(FailureType.InvalidInput);
+    expect(ruleFor(err.type).retryable).toBe(false);
     expect(err.message).toContain('duration must be one of 5, 10');
 
     fake.setBehavior((ctx) => (ctx.route === 'create' ? behaviors.badRequest('malformed request') : undefined));
     const bad = await failure(() => provider().start(request({ prompt: 'bad request' })));
-    expect(bad.type).toBe(ErrorType.InvalidInput);
-    expect(bad.options.nonRetryable).toBe(true);
+    expect(bad.type).toBe(FailureType.InvalidInput);
+    expect(ruleFor(bad.type).retryable).toBe(false);
   });
 
   it('maps content-policy rejections to ContentRejected (HTTP 400 and a flagged prediction)', async () => {
     fake.setBehavior((ctx) => (ctx.route === 'create' ? behaviors.contentPolicy() : undefined));
     const err = await failure(() => provider().start(request({ prompt: 'rejected prompt' })));
-    expect(err.type).toBe(ErrorType.ContentRejected);
-    expect(err.options.nonRetryable).toBe(true);
+    expect(err.type).toBe(FailureType.ContentRejected);
+    expect(ruleFor(err.type).retryable).toBe(false);
 
     fake.setBehavior((ctx) => (ctx.route === 'create' ? behaviors.contentFlagged() : undefined));
     const p = provider();
     const flagged = await waitForEnd(p, await p.start(request({ prompt: 'flagged output' })));
     expect(flagged.status).toBe('failed');
-    expect(flagged.errorType).toBe(ErrorType.ContentRejected);
+    expect(flagged.errorType).toBe(FailureType.ContentRejected);
     expect(flagged.error).toContain('flagged as sensitive');
 
     // An ordinary failure is returned as it is, for the activity to decide.
@@ -237,13 +237,13 @@ describe('replicate provider against the fake API', () => {
     expect(failed.errorType).toBeUndefined();
   });
 
-  it('maps 404 on create to ModelUnavailable (retryable: the caller falls back)', async () => {
+  it('maps 404 on create to ModelUnavailable (not retried: the clip goes to the fallback model)', async () => {
     const strict = await startFakeReplicate({ token: TOKEN, knownModels: ['minimax/video-01'] });
     try {
       const p = createReplicateProvider({ apiToken: TOKEN, baseUrl: strict.url, maxRetryAfterS: 60 });
       const err = await failure(() => p.start(request({ model: 'nobody/no-such-model', prompt: 'missing model' })));
-      expect(err.type).toBe(ErrorType.ModelUnavailable);
-      expect(err.options.nonRetryable).toBe(false);
+      expect(err.type).toBe(FailureType.ModelUnavailable);
+      expect(ruleFor(err.type)).toMatchObject({ retryable: false, fallback: true });
       expect(strict.creates).toHaveLength(1);
       await expect(p.start(request({ prompt: 'known model' }))).resolves.toMatchObject({ model: 'minimax/video-01' });
     } finally {
@@ -255,9 +255,9 @@ describe('replicate provider against the fake API', () => {
     fake.setBehavior((ctx) => (ctx.route === 'create' ? behaviors.rateLimited(5) : undefined));
     const before = fake.requests.length;
     const err = await failure(() => provider().start(request({ prompt: 'rate limited 5' })));
-    expect(err.type).toBe(ErrorType.RateLimited);
-    expect(err.options.retryAfterMs).toBe(5000);
-    expect(err.options.nonRetryable).toBe(false);
+    expect(err.type).toBe(FailureType.RateLimited);
+    expect(err.retryAfterMs).toBe(5000);
+    expect(ruleFor(err.type).retryable).toBe(true);
     expect(fake.createsForPrompt('rate limited 5')).toHaveLength(1);
     expect(fake.requests.length - before).toBe(1);
   });
@@ -265,23 +265,23 @@ describe('replicate provider against the fake API', () => {
   it('caps a long Retry-After at maxRetryAfterS', async () => {
     fake.setBehavior((ctx) => (ctx.route === 'create' ? behaviors.rateLimited(36_000) : undefined));
     const err = await failure(() => provider().start(request({ prompt: 'rate limited long' })));
-    expect(err.type).toBe(ErrorType.RateLimited);
-    expect(err.options.retryAfterMs).toBe(MAX_RETRY_AFTER_S * 1000);
+    expect(err.type).toBe(FailureType.RateLimited);
+    expect(err.retryAfterMs).toBe(MAX_RETRY_AFTER_S * 1000);
     expect(fake.createsForPrompt('rate limited long')).toHaveLength(1);
   });
 
   it('reads the wait from a "resets in ~7s" body and from an HTTP-date Retry-After', async () => {
     fake.setBehavior((ctx) => (ctx.route === 'create' ? behaviors.rateLimitedResetsIn(7) : undefined));
     const err = await failure(() => provider().start(request({ prompt: 'rate limited body' })));
-    expect(err.type).toBe(ErrorType.RateLimited);
-    expect(err.options.retryAfterMs).toBe(7000);
+    expect(err.type).toBe(FailureType.RateLimited);
+    expect(err.retryAfterMs).toBe(7000);
     expect(fake.createsForPrompt('rate limited body')).toHaveLength(1);
 
     const date = new Date(Date.now() + 20_000).toUTCString();
     fake.setBehavior((ctx) => (ctx.route === 'create' ? behaviors.rateLimited(date) : undefined));
     const dated = await failure(() => provider().start(request({ prompt: 'rate limited date' })));
-    expect(dated.options.retryAfterMs).toBeGreaterThan(15_000);
-    expect(dated.options.retryAfterMs).toBeLessThanOrEqual(20_000);
+    expect(dated.retryAfterMs).toBeGreaterThan(15_000);
+    expect(dated.retryAfterMs).toBeLessThanOrEqual(20_000);
 
     expect(retryAfterFrom(null, '{"retry_after": 12}', 60)).toBe(12_000);
     expect(retryAfterFrom(null, 'no hint', 60)).toBeUndefined();
@@ -291,8 +291,8 @@ describe('replicate provider against the fake API', () => {
     fake.setBehavior((ctx) => (ctx.route === 'create' ? behaviors.serverError(500) : undefined));
     const before = fake.requests.length;
     const err = await failure(() => provider().start(request({ prompt: 'server error' })));
-    expect(err.type).toBe(ErrorType.ProviderFailed);
-    expect(err.options.nonRetryable).toBe(false);
+    expect(err.type).toBe(FailureType.ProviderFailed);
+    expect(ruleFor(err.type).retryable).toBe(true);
     expect(fake.requests.length - before).toBe(1);
 
     // GETs are retried on 5xx by the client too; still one request.
@@ -303,22 +303,22 @@ describe('replicate provider against the fake API', () => {
     const gets = () => fake.requests.filter((r) => r.path === `/v1/predictions/${started.id}`).length;
     const getsBefore = gets();
     const getErr = await failure(() => p.get(started.id));
-    expect(getErr.type).toBe(ErrorType.ProviderFailed);
-    expect(getErr.options.nonRetryable).toBe(false);
+    expect(getErr.type).toBe(FailureType.ProviderFailed);
+    expect(ruleFor(getErr.type).retryable).toBe(true);
     expect(gets() - getsBefore).toBe(1);
   });
 
   it('maps network errors and timeouts to ProviderFailed retryable', async () => {
     const closed = createReplicateProvider({ apiToken: TOKEN, baseUrl: 'http://127.0.0.1:1/v1', maxRetryAfterS: 60 });
     const refused = await failure(() => closed.start(request({ prompt: 'refused' })));
-    expect(refused.type).toBe(ErrorType.ProviderFailed);
-    expect(refused.options.nonRetryable).toBe(false);
+    expect(refused.type).toBe(FailureType.ProviderFailed);
+    expect(ruleFor(refused.type).retryable).toBe(true);
 
     fake.setBehavior((ctx) => (ctx.route === 'create' ? behaviors.hang(3_000) : undefined));
     const startedAt = Date.now();
     const timedOut = await failure(() => provider({ requestTimeoutMs: 200 }).start(request({ prompt: 'hangs' })));
-    expect(timedOut.type).toBe(ErrorType.ProviderFailed);
-    expect(timedOut.options.nonRetryable).toBe(false);
+    expect(timedOut.type).toBe(FailureType.ProviderFailed);
+    expect(ruleFor(timedOut.type).retryable).toBe(true);
     expect(timedOut.message).toContain('timed out');
     expect(Date.now() - startedAt).toBeLessThan(2_500);
     expect(fake.createsForPrompt('hangs')).toHaveLength(1);
@@ -354,13 +354,13 @@ describe('replicate provider against the fake API', () => {
     // Content-Length over the cap.
     const declared = path.join(dir, 'declared.mp4');
     const err = await failure(() => p.saveOutput(finished, declared, cap));
-    expect(err.type).toBe(ErrorType.ValidationFailed);
+    expect(err.type).toBe(FailureType.ProviderRefused);
 
     // No Content-Length: the stream is cut off once it passes the cap.
     const streamed = path.join(dir, 'streamed.mp4');
     const chunked = { ...finished, output: `${finished.output}?chunked=1` };
     const streamErr = await failure(() => p.saveOutput(chunked, streamed, cap));
-    expect(streamErr.type).toBe(ErrorType.ValidationFailed);
+    expect(streamErr.type).toBe(FailureType.ProviderRefused);
 
     const left = await readdir(dir);
     expect(left).not.toContain('declared.mp4');

@@ -1,6 +1,6 @@
 import { log } from '@temporalio/activity';
 import { estimateClipCost, priceFor } from '../cost/prices.js';
-import { BudgetExceededError, toApplicationFailure } from '../shared/errors.js';
+import { ClipflowError, FailureType, toApplicationFailure } from '../shared/failures.js';
 import { formatUsd } from '../shared/money.js';
 import type { ActivityDeps } from './deps.js';
 import type { BudgetCheck, BudgetCheckInput } from './types.js';
@@ -25,12 +25,13 @@ export function createCheckBudget({ config, costTracker }: Pick<ActivityDeps, 'c
     const minimumMicroUsd = cheapest.reduce((a, b) => a + b, 0);
     if (currentMicroUsd + minimumMicroUsd > limitMicroUsd) {
       throw toApplicationFailure(
-        new BudgetExceededError(
+        new ClipflowError(
+          FailureType.BudgetExceeded,
           `job ${input.jobId}: estimated cost ${formatUsd(estimatedMicroUsd)} for ${input.clips.length} clips ` +
             `(${formatUsd(minimumMicroUsd)} for the minimum of ${input.minClips}) plus ${formatUsd(currentMicroUsd)} ` +
             `already spent (current) exceeds the budget limit ${formatUsd(limitMicroUsd)}`,
         ),
-        [{ currentMicroUsd, estimatedMicroUsd, minimumMicroUsd, limitMicroUsd }],
+        { details: [{ currentMicroUsd, estimatedMicroUsd, minimumMicroUsd, limitMicroUsd }] },
       );
     }
     return { currentMicroUsd, estimatedMicroUsd, limitMicroUsd, perClipMicroUsd };

@@ -7,41 +7,21 @@ import { frameSize } from '../media/dimensions.js';
 import { checkClip } from '../media/probe.js';
 import type { Prediction, PredictionRequest } from '../providers/provider.js';
 import { TERMINAL_STATUSES } from '../providers/provider.js';
-import { ClipflowError, ErrorType, toApplicationFailure } from '../shared/errors.js';
+import { ClipflowError, FailureType, toApplicationFailure, type ClipAttempts } from '../shared/failures.js';
 import type { Clip } from '../shared/model.js';
 import { microsToUsd } from '../shared/money.js';
 import type { ActivityDeps } from './deps.js';
 import { clipPath } from './paths.js';
 import type { GenerateClipInput } from './types.js';
 
-/** What the activity heartbeats, so a retried or resumed attempt finds its prediction again. */
-export interface GenerateClipProgress {
-  predictionId: string;
+/**
+ * What the activity heartbeats: the clip's attempts so far and, while a generation runs, its
+ * prediction, so that an attempt after a crash takes that prediction up instead of paying again.
+ */
+export interface GenerateClipProgress extends ClipAttempts {
   model: string;
-  /** Its output was refused (validation, size): a retry must make a new one, not take this up again. */
-  rejected?: boolean;
-  /** Paid by earlier attempts of this clip; heartbeat details outlive the attempt that wrote them. */
-  spentMicroUsd?: number;
-}
-
-/** What a failed attempt tells the workflow: which attempt it was and what the clip has cost so far. */
-export interface ClipAttemptDetails {
-  attempt: number;
-  spentMicroUsd: number;
-}
-
-/** Carries what was paid out of the attempt that failed after paying. */
-class PaidFailure extends Error {
-  constructor(
-    override readonly cause: unknown,
-    readonly spentMicroUsd: number,
-  ) {
-    super('paid attempt failed');
-  }
-}
-
-function spentSoFar(details: unknown): number {
-  return (details as GenerateClipProgress | undefined)?.spentMicroUsd ?? 0;
+  /** The running generation's prediction; absent once that generation has ended. */
+  predictionId?: string;
 }
 
 /** Generated outputs larger than this are refused rather than filling the disk. */
@@ -50,8 +30,8 @@ const MAX_OUTPUT_BYTES = 2_000_000_000;
 export function createGenerateClip(deps: Pick<ActivityDeps, 'provider' | 'probe' | 'costTracker' | 'config' | 'pollIntervalMs'>) {
   const { provider, probe, costTracker, config } = deps;
 
-  async function resume(progress: GenerateClipProgress | undefined, model: string): Promise<Prediction | undefined> {
-    if (!progress || progress.model !== model || progress.rejected) return undefined;
+  async function resume(progress: GenerateClipProgress): Promise<Prediction | undefined> {
+    if (!progress.predictionId) return undefined;
     try {
       const found = await provider.get(progress.predictionId);
       // A prediction still running or already paid for is taken up again; anything else starts anew.
@@ -59,7 +39,7 @@ export function createGenerateClip(deps: Pick<ActivityDeps, 'provider' | 'probe'
     } catch (err) {
       // Only a prediction the provider does not know is replaced; on any other error (rate limit,
       // outage) this attempt fails and the next one looks again, rather than paying twice.
-      if (err instanceof ClipflowError && err.type === ErrorType.PredictionNotFound) return undefined;
+      if (err instanceof ClipflowError && err.type === FailureType.PredictionNotFound) return undefined;
       throw err;
     }
   }
@@ -95,65 +75,71 @@ export function createGenerateClip(deps: Pick<ActivityDeps, 'provider' | 'probe'
     return amountMicroUsd;
   }
 
-  async function produce(input: GenerateClipInput, attempt: number): Promise<Clip> {
+  /**
+   * One attempt: resume the running generation or start a new one, wait for it, then save, price
+   * and validate its output. `clip` carries what the clip has come to; the caller reads it back
+   * whichever way the attempt ends.
+   */
+  async function produce(input: GenerateClipInput, clip: GenerateClipProgress, generation: { ended: boolean }): Promise<Clip> {
     const ctx = Context.current();
-    const { jobId, clip, model } = input;
+    const { jobId, model } = input;
+    const prompt = input.clip;
     const started = Date.now();
-    const { width, height } = frameSize(clip.aspectRatio, config.generation.shortSide);
-    const request: PredictionRequest = {
-      jobId,
-      clipIndex: clip.clipIndex,
-      attempt,
-      model,
-      prompt: clip.prompt,
-      ...(clip.negativePrompt ? { negativePrompt: clip.negativePrompt } : {}),
-      durationS: clip.durationS,
-      aspectRatio: clip.aspectRatio,
-      width,
-      height,
-      fps: config.generation.fps,
-      ...(input.imagePath ? { imagePath: input.imagePath } : {}),
-      deadlineS: config.job.clipTimeoutS,
-    };
+    const beat = () => ctx.heartbeat({ ...clip });
 
-    const previous = ctx.info.heartbeatDetails as GenerateClipProgress | undefined;
-    const spentBefore = previous?.spentMicroUsd ?? 0;
-    const beat = (predictionId: string, extra: Partial<GenerateClipProgress> = {}) =>
-      ctx.heartbeat({ predictionId, model, spentMicroUsd: spentBefore, ...extra } satisfies GenerateClipProgress);
-
-    let prediction = await resume(previous, model);
+    let prediction = await resume(clip);
     if (prediction) {
       ctx.log.info('resuming prediction', { predictionId: prediction.id });
     } else {
+      delete clip.predictionId; // that one has ended: this is a new generation
+      const { width, height } = frameSize(prompt.aspectRatio, config.generation.shortSide);
+      const request: PredictionRequest = {
+        jobId,
+        clipIndex: prompt.clipIndex,
+        attempt: clip.generations + 1,
+        model,
+        prompt: prompt.prompt,
+        ...(prompt.negativePrompt ? { negativePrompt: prompt.negativePrompt } : {}),
+        durationS: prompt.durationS,
+        aspectRatio: prompt.aspectRatio,
+        width,
+        height,
+        fps: config.generation.fps,
+        ...(input.imagePath ? { imagePath: input.imagePath } : {}),
+        deadlineS: config.job.clipTimeoutS,
+      };
       prediction = await provider.start(request);
       ctx.log.info('prediction created', { predictionId: prediction.id });
     }
     // Recorded at once: a crash from here on resumes this prediction instead of paying for another.
-    beat(prediction.id);
+    clip.predictionId = prediction.id;
+    beat();
 
     // Priced by the model as this clip asked for it (a provider may report it spelled otherwise).
     const finished = { ...(await waitFor(prediction, beat)), model };
+    // From here on this generation has ended, however the attempt ends.
+    generation.ended = true;
     if (finished.status !== 'succeeded') {
       throw new ClipflowError(
-        finished.errorType ?? ErrorType.ProviderFailed,
+        finished.errorType ?? FailureType.ProviderFailed,
         `prediction ${finished.id} ended ${finished.status}${finished.error ? `: ${finished.error}` : ''}`,
       );
     }
 
-    const file = clipPath(config.outputDir, jobId, clip.clipIndex);
+    const file = clipPath(config.outputDir, jobId, prompt.clipIndex);
     await mkdir(path.dirname(file), { recursive: true });
     const partial = `${file}.partial`;
-    let paid = 0;
+    let paidMicroUsd: number | undefined;
     try {
       await provider.saveOutput(finished, partial, MAX_OUTPUT_BYTES);
       const facts = await probe(partial);
       // Paid for once the prediction succeeded, whether or not the clip passes validation.
-      paid = await recordCost(jobId, clip.clipIndex, finished, facts.durationS);
+      paidMicroUsd = await recordCost(jobId, prompt.clipIndex, finished, facts.durationS);
       checkClip(file, facts, config.generation);
       await rename(partial, file);
-      const costMicroUsd = spentBefore + paid;
+      clip.spentMicroUsd += paidMicroUsd;
       return {
-        clipIndex: clip.clipIndex,
+        clipIndex: prompt.clipIndex,
         path: file,
         durationS: facts.durationS,
         width: facts.width,
@@ -161,19 +147,17 @@ export function createGenerateClip(deps: Pick<ActivityDeps, 'provider' | 'probe'
         sizeBytes: facts.sizeBytes,
         provider: provider.name,
         model: finished.model,
-        costMicroUsd,
-        costUsd: microsToUsd(costMicroUsd),
-        attempts: attempt,
+        costMicroUsd: clip.spentMicroUsd,
+        costUsd: microsToUsd(clip.spentMicroUsd),
+        attempts: clip.generations + 1,
         generationTimeS: (Date.now() - started) / 1000,
         ...(input.imageNote ? { imageNote: input.imageNote } : {}),
       };
     } catch (err) {
       // An output refused before its cost was read (too large, unreadable) was still paid for.
-      if (paid === 0) paid = await recordCost(jobId, clip.clipIndex, finished, clip.durationS).catch(() => 0);
-      if (err instanceof ClipflowError && err.type === ErrorType.ValidationFailed) {
-        beat(finished.id, { rejected: true, spentMicroUsd: spentBefore + paid });
-      }
-      throw new PaidFailure(err, spentBefore + paid);
+      paidMicroUsd ??= await recordCost(jobId, prompt.clipIndex, finished, prompt.durationS).catch(() => 0);
+      clip.spentMicroUsd += paidMicroUsd;
+      throw err;
     } finally {
       await rm(partial, { force: true });
     }
@@ -181,23 +165,35 @@ export function createGenerateClip(deps: Pick<ActivityDeps, 'provider' | 'probe'
 
   return async function generateClip(input: GenerateClipInput): Promise<Clip> {
     const ctx = Context.current();
-    const attempt = ctx.info.attempt;
-    const scope = { jobId: input.jobId, clipIndex: input.clip.clipIndex, attempt, model: input.model };
+    const previous = ctx.info.heartbeatDetails as Partial<GenerateClipProgress> | undefined;
+    // What the clip has come to: from this model's earlier attempts, else from earlier models.
+    const clip: GenerateClipProgress = {
+      model: input.model,
+      generations: previous?.generations ?? 0,
+      spentMicroUsd: previous?.spentMicroUsd ?? input.spentMicroUsd ?? 0,
+      ...(previous?.predictionId && previous.model === input.model ? { predictionId: previous.predictionId } : {}),
+    };
+    const scope = { jobId: input.jobId, clipIndex: input.clip.clipIndex, generation: clip.generations + 1, model: input.model };
     ctx.log.info('generating clip', scope);
+    // A generation ends once its prediction has (or could not be made): a failure while the
+    // prediction may still run (a crash, an outage asking about it) leaves it to be taken up again.
+    const generation = { ended: false };
     try {
-      const clip = await produce(input, attempt);
-      ctx.log.info('clip ready', { ...scope, path: clip.path, costUsd: clip.costUsd });
-      return clip;
-    } catch (thrown) {
-      if (thrown instanceof CancelledFailure) {
-        // Still a cancellation, now telling the workflow what the clip had cost.
-        const spent = spentSoFar(ctx.info.heartbeatDetails);
-        throw new CancelledFailure(thrown.message, [{ attempt, spentMicroUsd: spent } satisfies ClipAttemptDetails]);
+      const made = await produce(input, clip, generation);
+      ctx.log.info('clip ready', { ...scope, path: made.path, costUsd: made.costUsd });
+      return made;
+    } catch (err) {
+      const attempts = (): ClipAttempts => ({ generations: clip.generations, spentMicroUsd: clip.spentMicroUsd });
+      // Still a cancellation, now telling the workflow what the clip had cost.
+      if (err instanceof CancelledFailure) throw new CancelledFailure(err.message, [attempts()]);
+      if (generation.ended || !clip.predictionId) {
+        // The next attempt starts a new generation; the count says when the clip is done for on this model.
+        clip.generations += 1;
+        delete clip.predictionId;
+        ctx.heartbeat({ ...clip });
       }
-      const spent = thrown instanceof PaidFailure ? thrown.spentMicroUsd : spentSoFar(ctx.info.heartbeatDetails);
-      const err = thrown instanceof PaidFailure ? thrown.cause : thrown;
-      const failure = toApplicationFailure(err, [{ attempt, spentMicroUsd: spent } satisfies ClipAttemptDetails]);
-      ctx.log.warn('clip attempt failed', { ...scope, type: failure.type, error: failure.message });
+      const failure = toApplicationFailure(err, { details: [attempts()], exhausted: clip.generations >= input.maxGenerations });
+      ctx.log.warn('clip generation failed', { ...scope, type: failure.type, error: failure.message, final: failure.nonRetryable });
       throw failure;
     }
   };

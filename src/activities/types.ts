@@ -45,6 +45,10 @@ export interface GenerateClipInput {
   jobId: string;
   clip: ClipPrompt;
   model: string;
+  /** Generations that may fail on this model before the clip is done for on it. */
+  maxGenerations: number;
+  /** Paid for this clip on earlier models. */
+  spentMicroUsd?: number;
   imagePath?: string;
   imageNote?: string;
 }

@@ -1,6 +1,7 @@
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { log } from '@temporalio/activity';
+import { ruleFor, type FailureRule } from '../shared/failures.js';
 import { microsToUsd } from '../shared/money.js';
 import type { ActivityDeps } from './deps.js';
 import { reportPath } from './paths.js';
@@ -10,6 +11,7 @@ export interface ReportRow {
   clipIndex: number;
   path: string | null;
   success: boolean;
+  outcome: 'succeeded' | FailureRule['outcome'];
   provider: string | null;
   model: string | null;
   costUsd: number;
@@ -17,6 +19,8 @@ export interface ReportRow {
   attempts: number;
   error: string | null;
   errorType: string | null;
+  /** The failure table's words for errorType. */
+  reason: string | null;
   imageNote: string | null;
 }
 
@@ -30,6 +34,7 @@ export function buildReport(input: ReportInput) {
       clipIndex,
       path: clip?.path ?? null,
       success: clip !== undefined,
+      outcome: clip ? 'succeeded' : ruleFor(failure?.errorType).outcome,
       provider: clip?.provider ?? null,
       model: clip?.model ?? null,
       costUsd: clip?.costUsd ?? microsToUsd(failure?.costMicroUsd ?? 0),
@@ -37,6 +42,7 @@ export function buildReport(input: ReportInput) {
       attempts: clip?.attempts ?? failure?.attempts ?? 0,
       error: failure?.message ?? null,
       errorType: failure?.errorType ?? null,
+      reason: failure ? ruleFor(failure.errorType).label : null,
       imageNote: clip?.imageNote ?? null,
     };
   });

@@ -1,4 +1,4 @@
-import { ClipflowError, ErrorType } from '../shared/errors.js';
+import { ClipflowError, FailureType } from '../shared/failures.js';
 import type { MicroUsd } from '../shared/money.js';
 import { usdToMicros } from '../shared/money.js';
 
@@ -20,7 +20,7 @@ export type PriceTable = Readonly<Record<string, ModelPrice>>;
 export function priceFor(table: PriceTable, model: string): ModelPrice {
   const price = table[model];
   // A configuration error: retrying cannot fix it, and nothing may be spent on an unpriced model.
-  if (!price) throw new ClipflowError(ErrorType.Misconfigured, `no price for model "${model}" in the price table (CLIPFLOW_PRICES)`);
+  if (!price) throw new ClipflowError(FailureType.Misconfigured, `no price for model "${model}" in the price table (CLIPFLOW_PRICES)`);
   return price;
 }
 

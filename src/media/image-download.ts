@@ -6,7 +6,7 @@ import https from 'node:https';
 import net, { type LookupFunction } from 'node:net';
 import path from 'node:path';
 import type { ImageSettings } from '../config.js';
-import { ClipflowError, ErrorType } from '../shared/errors.js';
+import { ClipflowError, FailureType } from '../shared/failures.js';
 
 /**
  * Downloads a scene reference image from a URL a user supplied, which makes it an SSRF vector:
@@ -175,7 +175,7 @@ async function systemLookup(hostname: string): Promise<ResolvedAddress[]> {
 }
 
 function rejected(label: string, problem: string): ClipflowError {
-  return new ClipflowError(ErrorType.ImageRejected, `image ${label}: ${problem}`);
+  return new ClipflowError(FailureType.ImageRejected, `image ${label}: ${problem}`);
 }
 
 /** The URL without credentials, query or fragment: safe to put in messages and logs. */

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { stat } from 'node:fs/promises';
 import { promisify } from 'node:util';
-import { ClipflowError, ErrorType } from '../shared/errors.js';
+import { ClipflowError, FailureType } from '../shared/failures.js';
 import { readMp4Facts } from './mp4-facts.js';
 
 const run = promisify(execFile);
@@ -50,7 +50,7 @@ export function createFfprobeProbe(ffprobe: string): Probe {
     };
     const stream = parsed.streams?.[0];
     if (!stream?.width || !stream.height) {
-      throw new ClipflowError(ErrorType.ValidationFailed, `${file} has no video stream`);
+      throw new ClipflowError(FailureType.ValidationFailed, `${file} has no video stream`);
     }
     return {
       durationS: Number(parsed.format?.duration ?? 0),
@@ -72,6 +72,6 @@ export function checkClip(file: string, facts: VideoFacts, req: ClipRequirements
     problems.push(`short side ${shortSide} px (${facts.width}x${facts.height}) is under ${req.minShortSide} px`);
   }
   if (problems.length > 0) {
-    throw new ClipflowError(ErrorType.ValidationFailed, `clip ${file} failed validation: ${problems.join('; ')}`);
+    throw new ClipflowError(FailureType.ValidationFailed, `clip ${file} failed validation: ${problems.join('; ')}`);
   }
 }

@@ -5,7 +5,7 @@ import { copyFile, mkdir, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ClipflowError, ErrorType, PredictionNotFoundError } from '../shared/errors.js';
+import { ClipflowError, FailureType } from '../shared/failures.js';
 import type { FaultPlan } from './faults.js';
 import type { Prediction, PredictionRequest, VideoProvider } from './provider.js';
 
@@ -51,15 +51,15 @@ export function createLocalProvider(options: LocalProviderOptions): VideoProvide
     switch (fault.kind) {
       case 'transient':
         if (request.attempt <= fault.times) {
-          throw new ClipflowError(ErrorType.ProviderFailed, `injected transient failure (${where})`);
+          throw new ClipflowError(FailureType.ProviderFailed, `injected transient failure (${where})`);
         }
         return 0;
       case 'permanent':
-        throw new ClipflowError(ErrorType.ProviderFailed, `injected permanent failure (${where})`);
+        throw new ClipflowError(FailureType.ProviderFailed, `injected permanent failure (${where})`);
       case 'auth':
-        throw new ClipflowError(ErrorType.Auth, `injected authentication failure (${where})`);
+        throw new ClipflowError(FailureType.Auth, `injected authentication failure (${where})`);
       case 'content':
-        throw new ClipflowError(ErrorType.ContentRejected, `injected content rejection (${where})`);
+        throw new ClipflowError(FailureType.ContentRejected, `injected content rejection (${where})`);
       case 'slow':
         return fault.delayMs;
     }
@@ -112,13 +112,13 @@ export function createLocalProvider(options: LocalProviderOptions): VideoProvide
       const entry = renders.get(id);
       if (!entry) {
         // This process never started it (a worker restarted): the caller starts a new one.
-        throw new PredictionNotFoundError(id, 'this worker');
+        throw new ClipflowError(FailureType.PredictionNotFound, `prediction ${id} is unknown to this worker`);
       }
       return entry.prediction;
     },
     async settled(id) {
       const entry = renders.get(id);
-      if (!entry) throw new PredictionNotFoundError(id, 'this worker');
+      if (!entry) throw new ClipflowError(FailureType.PredictionNotFound, `prediction ${id} is unknown to this worker`);
       await entry.ended;
       return entry.prediction;
     },
@@ -134,7 +134,7 @@ export function createLocalProvider(options: LocalProviderOptions): VideoProvide
       const entry = renders.get(prediction.id);
       if (!entry || !prediction.output) throw new Error(`local prediction ${prediction.id} has no output`);
       const { size } = await stat(prediction.output);
-      if (size > maxBytes) throw new ClipflowError(ErrorType.ValidationFailed, `output is ${size} B, over the cap of ${maxBytes} B`);
+      if (size > maxBytes) throw new ClipflowError(FailureType.ValidationFailed, `output is ${size} B, over the cap of ${maxBytes} B`);
       await copyFile(prediction.output, destination);
       await rm(prediction.output, { force: true });
       renders.delete(prediction.id);

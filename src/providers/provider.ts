@@ -1,4 +1,4 @@
-import type { ErrorType } from '../shared/errors.js';
+import type { FailureType } from '../shared/failures.js';
 import type { AspectRatio } from '../shared/model.js';
 
 /**
@@ -36,7 +36,7 @@ export interface Prediction {
   output?: string;
   error?: string;
   /** For a failed prediction, the failure type when it is not an ordinary (retryable) one. */
-  errorType?: ErrorType;
+  errorType?: FailureType;
   /** Seconds of provider hardware time, when the provider reports it. */
   predictTimeS?: number;
 }

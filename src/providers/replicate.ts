@@ -6,7 +6,7 @@ import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import Replicate from 'replicate';
-import { ClipflowError, ErrorType } from '../shared/errors.js';
+import { ClipflowError, FailureType } from '../shared/failures.js';
 import type { Prediction, PredictionRequest, PredictionStatus, VideoProvider } from './provider.js';
 
 /**
@@ -108,7 +108,7 @@ export function createReplicateProvider(options: ReplicateProviderOptions): Vide
     const error = errorText(raw.error);
     if (error) {
       prediction.error = mask(error);
-      if (status === 'failed' && CONTENT_POLICY.test(error)) prediction.errorType = ErrorType.ContentRejected;
+      if (status === 'failed' && CONTENT_POLICY.test(error)) prediction.errorType = FailureType.ContentRejected;
     }
     const predictTime = raw.metrics?.predict_time;
     if (typeof predictTime === 'number' && Number.isFinite(predictTime)) prediction.predictTimeS = predictTime;
@@ -120,9 +120,7 @@ export function createReplicateProvider(options: ReplicateProviderOptions): Vide
     try {
       bytes = await readFile(imagePath);
     } catch (err) {
-      throw new ClipflowError(ErrorType.InvalidInput, `reference image ${imagePath} cannot be read: ${(err as Error).message}`, {
-        nonRetryable: true,
-      });
+      throw new ClipflowError(FailureType.InvalidInput, `reference image ${imagePath} cannot be read: ${(err as Error).message}`);
     }
     const type = IMAGE_TYPES[path.extname(imagePath).toLowerCase()] ?? 'application/octet-stream';
     const file = new File([bytes], path.basename(imagePath), { type });
@@ -157,9 +155,8 @@ export function createReplicateProvider(options: ReplicateProviderOptions): Vide
       const [modelName = '', version, ...rest] = request.model.split(':');
       if (!MODEL_NAME.test(modelName) || rest.length > 0 || (version !== undefined && !VERSION_ID.test(version))) {
         throw new ClipflowError(
-          ErrorType.InvalidInput,
+          FailureType.InvalidInput,
           `model "${request.model}" is not of the form owner/name or owner/name:version`,
-          { nonRetryable: true },
         );
       }
       const imageUrl = request.imagePath ? await uploadImage(request.imagePath) : undefined;
@@ -179,7 +176,7 @@ export function createReplicateProvider(options: ReplicateProviderOptions): Vide
         throw fail('create', err);
       }
       if (!raw || typeof raw.id !== 'string') {
-        throw new ClipflowError(ErrorType.ProviderFailed, 'replicate create answered without a prediction id', { nonRetryable: false });
+        throw new ClipflowError(FailureType.ProviderFailed, 'replicate create answered without a prediction id');
       }
       requestedModels.set(raw.id, request.model);
       // Bounded: the oldest entries go first (a worker runs for weeks).
@@ -209,7 +206,7 @@ export function createReplicateProvider(options: ReplicateProviderOptions): Vide
     async saveOutput(prediction, destination, maxBytes) {
       const url = prediction.output;
       if (!url || !/^https?:\/\//i.test(url)) {
-        throw new ClipflowError(ErrorType.ProviderFailed, `prediction ${prediction.id} has no downloadable output`, { nonRetryable: true });
+        throw new ClipflowError(FailureType.ProviderRefused, `prediction ${prediction.id} has no downloadable output`);
       }
       const temp = path.join(path.dirname(destination), `.${path.basename(destination)}.${randomUUID()}.download`);
       try {
@@ -219,9 +216,8 @@ export function createReplicateProvider(options: ReplicateProviderOptions): Vide
           await response.body?.cancel().catch(() => undefined);
           const retryable = response.status >= 500 || response.status === 408 || response.status === 429;
           throw new ClipflowError(
-            ErrorType.ProviderFailed,
+            retryable ? FailureType.ProviderFailed : FailureType.ProviderRefused,
             `replicate download of ${prediction.id} output failed: HTTP ${response.status}`,
-            { nonRetryable: !retryable },
           );
         }
         const declared = Number(response.headers.get('content-length') ?? NaN);
@@ -229,7 +225,7 @@ export function createReplicateProvider(options: ReplicateProviderOptions): Vide
           await response.body?.cancel().catch(() => undefined);
           throw tooBig(prediction.id, declared, maxBytes);
         }
-        if (!response.body) throw new ClipflowError(ErrorType.ProviderFailed, `replicate output of ${prediction.id} has no body`);
+        if (!response.body) throw new ClipflowError(FailureType.ProviderFailed, `replicate output of ${prediction.id} has no body`);
         let received = 0;
         const cap = new Transform({
           transform(chunk: Buffer, _encoding, callback) {
@@ -249,11 +245,7 @@ export function createReplicateProvider(options: ReplicateProviderOptions): Vide
 }
 
 function tooBig(id: string, bytes: number, maxBytes: number, atLeast = false): ClipflowError {
-  return new ClipflowError(
-    ErrorType.ValidationFailed,
-    `output of ${id} is ${atLeast ? 'over ' : ''}${bytes} B, over the cap of ${maxBytes} B`,
-    { nonRetryable: true },
-  );
+  return new ClipflowError(FailureType.ProviderRefused, `output of ${id} is ${atLeast ? 'over ' : ''}${bytes} B, over the cap of ${maxBytes} B`);
 }
 
 /**
@@ -291,40 +283,32 @@ export function mapError(operation: Operation, err: unknown, ctx: MapContext): C
     const timedOut = isTimeout(err);
     const detail = timedOut ? 'timed out' : `network error: ${describe(err)}`;
     const ambiguous = operation === 'create' ? ' (the prediction may or may not have been created)' : '';
-    return new ClipflowError(ErrorType.ProviderFailed, ctx.mask(`replicate ${operation} failed: ${detail}${ambiguous}`), {
-      nonRetryable: false,
-    });
+    return new ClipflowError(FailureType.ProviderFailed, ctx.mask(`replicate ${operation} failed: ${detail}${ambiguous}`));
   }
   const headers = (err as { response: Response }).response.headers;
   const body = responseBody(err as Error);
   const detail = ctx.mask(body.detail.slice(0, 500));
   const message = `replicate ${operation} failed: HTTP ${status}${detail ? `: ${detail}` : ''}`;
-  if (status === 401 || status === 403) return new ClipflowError(ErrorType.Auth, message, { nonRetryable: true });
+  if (status === 401 || status === 403) return new ClipflowError(FailureType.Auth, message);
   if (status >= 400 && status < 500 && CONTENT_POLICY.test(body.text)) {
-    return new ClipflowError(ErrorType.ContentRejected, message, { nonRetryable: true });
+    return new ClipflowError(FailureType.ContentRejected, message);
   }
   if (status === 429) {
     const retryAfterMs = retryAfterFrom(headers.get('retry-after'), body.text, ctx.maxRetryAfterS);
-    return new ClipflowError(ErrorType.RateLimited, message, {
-      nonRetryable: false,
-      ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
-    });
+    return new ClipflowError(FailureType.RateLimited, message, retryAfterMs);
   }
-  if (status === 400 || status === 413 || status === 422) return new ClipflowError(ErrorType.InvalidInput, message, { nonRetryable: true });
-  if (status === 404 && operation === 'get') return new ClipflowError(ErrorType.PredictionNotFound, message);
+  if (status === 400 || status === 413 || status === 422) return new ClipflowError(FailureType.InvalidInput, message);
+  if (status === 404 && operation === 'get') return new ClipflowError(FailureType.PredictionNotFound, message);
   if (status === 404 && operation === 'create') {
-    return new ClipflowError(ErrorType.ModelUnavailable, message, { nonRetryable: false });
+    return new ClipflowError(FailureType.ModelUnavailable, message);
   }
   if (status >= 500 || status === 404 || status === 408 || status === 409 || status === 425) {
     const retryAfterMs = status >= 500 ? retryAfterFrom(headers.get('retry-after'), '', ctx.maxRetryAfterS) : undefined;
     const ambiguous = operation === 'create' && status >= 500 ? ' (the prediction may or may not have been created)' : '';
-    return new ClipflowError(ErrorType.ProviderFailed, message + ambiguous, {
-      nonRetryable: false,
-      ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
-    });
+    return new ClipflowError(FailureType.ProviderFailed, message + ambiguous, retryAfterMs);
   }
   // 402 (no credit) and other client errors: the same request fails the same way.
-  return new ClipflowError(ErrorType.ProviderFailed, message, { nonRetryable: true });
+  return new ClipflowError(FailureType.ProviderRefused, message);
 }
 
 /**

@@ -1,5 +1,5 @@
 import { CancellationScope, condition, isCancellation } from '@temporalio/workflow';
-import { ErrorType } from '../shared/errors.js';
+import { FailureType } from '../shared/failures.js';
 import type { Clip, ClipFailure, ClipPrompt } from '../shared/model.js';
 import { formatUsd, type MicroUsd } from '../shared/money.js';
 import type { BudgetLedger } from './budget-ledger.js';
@@ -104,10 +104,10 @@ export class ClipScheduler {
       ledger.settle(clipIndex, outcome.clip.costMicroUsd, outcome.clip.model);
     } else {
       let failure = outcome.failure;
-      if (this.stoppedForBudget.has(clipIndex) && failure.errorType === ErrorType.Cancelled) {
-        failure = { ...failure, errorType: ErrorType.CancelledForBudget, message: 'stopped: its expected cost no longer fit in the budget' };
+      if (this.stoppedForBudget.has(clipIndex) && failure.errorType === FailureType.Cancelled) {
+        failure = { ...failure, errorType: FailureType.CancelledForBudget, message: 'stopped: its expected cost no longer fit in the budget' };
         this.result.cancelledForBudget.push(clipIndex);
-      } else if (failure.errorType === ErrorType.Cancelled) {
+      } else if (failure.errorType === FailureType.Cancelled) {
         this.result.cancelledClips.push(clipIndex);
       }
       this.result.failures.push(failure);
@@ -134,13 +134,13 @@ export class ClipScheduler {
     for (const clip of this.pending) {
       if (this.result.cancellation) {
         this.result.cancelledClips.push(clip.clipIndex);
-        this.result.failures.push({ clipIndex: clip.clipIndex, errorType: ErrorType.Cancelled, message: 'not started: the job was cancelled', attempts: 0, costMicroUsd: 0 });
+        this.result.failures.push({ clipIndex: clip.clipIndex, errorType: FailureType.Cancelled, message: 'not started: the job was cancelled', attempts: 0, costMicroUsd: 0 });
         continue;
       }
       this.result.skippedForBudget.push(clip.clipIndex);
       this.result.failures.push({
         clipIndex: clip.clipIndex,
-        errorType: ErrorType.SkippedForBudget,
+        errorType: FailureType.SkippedForBudget,
         message:
           `not started: its estimate ${formatUsd(this.options.estimateOf(clip.clipIndex))} did not fit under the ` +
           `budget limit ${formatUsd(ledger.limitMicroUsd)} (${formatUsd(ledger.committedMicroUsd)} already committed)`,

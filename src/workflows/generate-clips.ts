@@ -1,9 +1,9 @@
 import { ActivityFailure, ApplicationFailure, CancellationScope, setHandler } from '@temporalio/workflow';
 import type { JobSettings } from '../activities/types.js';
-import { ErrorType } from '../shared/errors.js';
+import { FailureType } from '../shared/failures.js';
 import type { BudgetSummary, GenerateClipsInput, GenerateClipsResult, ValidJob } from '../shared/model.js';
 import { formatUsd, microsToUsd, usdToMicros } from '../shared/money.js';
-import { checkBudget, jobSettings, writeReport } from './activities.js';
+import { checkBudget, jobSettings, writeReport } from './activity-options.js';
 import { BudgetLedger } from './budget-ledger.js';
 import { ClipScheduler, type ScheduleResult } from './clip-scheduler.js';
 import { raiseBudgetUpdate } from './definitions.js';
@@ -20,7 +20,7 @@ import { JobVisibility } from './visibility.js';
 export async function generateClips(input: GenerateClipsInput): Promise<GenerateClipsResult> {
   const job = validateJob(input);
   const settings = await jobSettings({ options: job.options, clipCount: job.clipPrompts.length });
-  const visibility = new JobVisibility(job.jobId, settings.searchAttributes);
+  const visibility = new JobVisibility(job.jobId, job.clipPrompts.length, settings.searchAttributes);
   const progress = new ProgressTracker(job.jobId, job.clipPrompts.length, (p) => visibility.show(p, p.stage === 'done'));
 
   progress.stage('budget');
@@ -103,7 +103,7 @@ function validateRaise(budgetUsd: unknown, ledger: BudgetLedger): void {
 function failIfTooFew(result: GenerateClipsResult, settings: JobSettings): void {
   if (result.successfulClips >= settings.minClips) return;
   throw ApplicationFailure.create({
-    type: ErrorType.InsufficientClips,
+    type: FailureType.InsufficientClips,
     message:
       `job ${result.jobId}: only ${result.successfulClips} of ${result.totalClips} clips succeeded ` +
       `(${result.failedClips} failed); at least ${settings.minClips} are required`,

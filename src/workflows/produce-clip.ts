@@ -1,9 +1,8 @@
 import type { JobSettings } from '../activities/types.js';
+import { describeClipFailure, wantsFallback } from '../shared/failures.js';
 import type { ClipPrompt } from '../shared/model.js';
-import { microsToUsd } from '../shared/money.js';
-import { generationActivities, imageActivities } from './activities.js';
+import { generationActivities, imageActivities } from './activity-options.js';
 import type { ClipOutcome } from './clip-scheduler.js';
-import { describeClipFailure, wantsFallback } from './failures.js';
 
 /**
  * One clip: its reference image if it has one (a failed image leaves the clip text-only), then
@@ -19,25 +18,24 @@ export async function produceClip(jobId: string, clip: ClipPrompt, settings: Job
       if (image.ok) imagePath = image.path;
       else imageNote = `reference image not used: ${image.reason}`;
     } catch (err) {
-      return { ok: false, failure: describeClipFailure(clip.clipIndex, err, 1) };
+      return { ok: false, failure: describeClipFailure(clip.clipIndex, err) };
     }
   }
   const image = { ...(imagePath ? { imagePath } : {}), ...(imageNote ? { imageNote } : {}) };
   const models = [settings.model, ...(settings.fallbackModel ? [settings.fallbackModel] : [])];
 
-  let spentOnEarlierModels = 0;
-  let outcome: ClipOutcome | undefined;
+  // The activity carries the clip's spend from model to model; its outcome is the clip's total.
+  let outcome: ClipOutcome = { ok: false, failure: describeClipFailure(clip.clipIndex, new Error('no model to generate with')) };
   for (const model of models) {
+    const spentMicroUsd: number = outcome.ok ? 0 : outcome.failure.costMicroUsd;
     try {
-      const made = await generationActivities(settings, clip.clipIndex, model).generateClip({ jobId, clip, model, ...image });
-      const costMicroUsd = made.costMicroUsd + spentOnEarlierModels;
-      return { ok: true, clip: { ...made, costMicroUsd, costUsd: microsToUsd(costMicroUsd) } };
+      const input = { jobId, clip, model, maxGenerations: settings.retry.maxGenerations, spentMicroUsd, ...image };
+      return { ok: true, clip: await generationActivities(settings, clip.clipIndex, model).generateClip(input) };
     } catch (err) {
-      const failure = describeClipFailure(clip.clipIndex, err, settings.retry.maximumAttempts);
-      spentOnEarlierModels += failure.costMicroUsd;
-      outcome = { ok: false, failure: { ...failure, costMicroUsd: spentOnEarlierModels, message: `${model}: ${failure.message}` } };
+      const failure = describeClipFailure(clip.clipIndex, err);
+      outcome = { ok: false, failure: { ...failure, costMicroUsd: Math.max(failure.costMicroUsd, spentMicroUsd), message: `${model}: ${failure.message}` } };
       if (!wantsFallback(failure)) break;
     }
   }
-  return outcome!;
+  return outcome;
 }

@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/workflow';
-import { ErrorType } from '../shared/errors.js';
+import { FailureType } from '../shared/failures.js';
 import { describeIssues, GenerateClipsInput, type ValidJob } from '../shared/model.js';
 
 /** Parses the job or fails the workflow with a non-retryable InvalidInput naming each bad field. */
@@ -8,7 +8,7 @@ export function validateJob(input: unknown): ValidJob {
   if (parsed.success) return parsed.data;
   const { fields, message } = describeIssues(parsed.error.issues);
   throw ApplicationFailure.create({
-    type: ErrorType.InvalidInput,
+    type: FailureType.InvalidInput,
     message: `invalid input: ${message}`,
     nonRetryable: true,
     details: [{ fields }],

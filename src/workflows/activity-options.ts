@@ -1,7 +1,7 @@
 import { ActivityCancellationType, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import type { JobSettings } from '../activities/types.js';
-import { ErrorType, NON_RETRYABLE_TYPES } from '../shared/errors.js';
+import { NON_RETRYABLE_TYPES } from '../shared/failures.js';
 
 /** Each kind of activity with the options its work calls for. */
 
@@ -13,7 +13,7 @@ export const { jobSettings } = proxyLocalActivities<Activities>({
 // other jobs' clips nor pay a round trip through the server at each end.
 export const { checkBudget } = proxyLocalActivities<Activities>({
   startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', maximumAttempts: 5, nonRetryableErrorTypes: [ErrorType.BudgetExceeded, ErrorType.Misconfigured] },
+  retry: { initialInterval: '1 second', maximumAttempts: 5, nonRetryableErrorTypes: [...NON_RETRYABLE_TYPES] },
   summary: 'budget check',
 });
 
@@ -33,7 +33,11 @@ export function imageActivities(settings: JobSettings, clipIndex: number) {
   });
 }
 
-/** Generation: long per attempt, heartbeating, retried at 2 s, 4 s, 8 s by default. */
+/**
+ * Generation: long per attempt, heartbeating, retried at 2 s, 4 s, 8 s by default. The activity
+ * itself ends the clip on a model after `maxGenerations` failed generations; `maximumAttempts`
+ * only caps attempts cut short by crashes, which cost no generation.
+ */
 export function generationActivities(settings: JobSettings, clipIndex: number, model: string) {
   const { retry } = settings;
   return proxyActivities<Activities>({
@@ -44,8 +48,7 @@ export function generationActivities(settings: JobSettings, clipIndex: number, m
       backoffCoefficient: retry.backoffCoefficient,
       maximumInterval: `${retry.maximumIntervalS} seconds`,
       maximumAttempts: retry.maximumAttempts,
-      // A missing model goes straight to the fallback rather than knocking three more times.
-      nonRetryableErrorTypes: [...NON_RETRYABLE_TYPES, ErrorType.ModelUnavailable],
+      nonRetryableErrorTypes: [...NON_RETRYABLE_TYPES],
     },
     // Cancellation waits for the activity to cancel its prediction, so billing has stopped.
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
