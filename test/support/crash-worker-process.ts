@@ -49,8 +49,8 @@ export function startCrashWorker({ serverAddress, taskQueue, config, env = {}, c
       TEMPORAL_ADDRESS: serverAddress,
       TEMPORAL_TASK_QUEUE: taskQueue,
       OUTPUT_DIR: config.outputDir,
-      // Its own embedded cost database: PGlite is one process per data dir.
-      CLIPFLOW_DATA_DIR: path.join(config.dataDir, 'first-worker'),
+      // Its own embedded cost database unless told otherwise: PGlite is one process per data dir.
+      CLIPFLOW_DATA_DIR: env.CLIPFLOW_DATA_DIR ?? path.join(config.dataDir, 'first-worker'),
     },
     { captureOutput },
   );

@@ -34,6 +34,8 @@ provider.saveOutput = async (prediction, destination, maxBytes) => {
 };
 
 const connection = await NativeConnection.connect({ address });
-const worker = await createClipflowWorker({ config, connection, deps });
+// A prebuilt workflow bundle, when the test made one, spares each restarted worker the bundling.
+const bundle = process.env.CLIPFLOW_WORKFLOW_BUNDLE;
+const worker = await createClipflowWorker({ config, connection, deps, ...(bundle ? { workflowBundle: { codePath: bundle } } : {}) });
 note('ready', -1);
 await worker.run();
