@@ -214,6 +214,8 @@ export interface FakeReplicate {
   /** The MP4 every succeeded prediction outputs. */
   outputBytes: Buffer;
   setBehavior(fn: BehaveFn | undefined): void;
+  /** Ends a running prediction now, succeeded, as its latency would have. */
+  succeed(predictionId: string): void;
   close(): Promise<void>;
 }
 
@@ -636,6 +638,10 @@ export async function startFakeReplicate(options: FakeReplicateOptions): Promise
     requests,
     creates,
     createsForPrompt: (substring) => creates.filter((c) => c.prompt?.includes(substring)),
+    succeed: (predictionId) => {
+      const p = predictions.get(predictionId);
+      if (p) finish(p, 'succeeded');
+    },
     cancels,
     predictions,
     uploads,
