@@ -4,6 +4,7 @@ import { inspect } from 'node:util';
 import { loadClientConfigProfile, type ClientConfigProfile, type ConfigDataSource } from '@temporalio/envconfig';
 import { z } from 'zod';
 import type { PriceTable } from './cost/prices.js';
+import type { ProviderChoice, ProviderName } from './providers/create-provider.js';
 import { parseFaultPlan, type FaultPlan } from './providers/faults.js';
 import { usdToMicros, type MicroUsd } from './shared/money.js';
 import { describeIssues } from './shared/model.js';
@@ -15,7 +16,6 @@ import { TASK_QUEUE } from './shared/names.js';
  */
 
 export type Environment = 'development' | 'production';
-export type ProviderName = 'local' | 'replicate';
 
 export interface GenerationSettings {
   provider: ProviderName;
@@ -311,6 +311,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     logLevel: e.LOG_LEVEL,
   };
+}
+
+/** The provider the configuration names, with its options; refuses Replicate without a token. */
+export function providerChoice(config: Pick<Config, 'generation' | 'local' | 'replicate'>): ProviderChoice {
+  if (config.generation.provider === 'local') return { provider: 'local', options: config.local };
+  const { apiToken, baseUrl, maxRetryAfterS } = config.replicate;
+  if (!apiToken) throw new ConfigError('VIDEO_PROVIDER is replicate but REPLICATE_API_TOKEN is not set');
+  return { provider: 'replicate', options: { apiToken, maxRetryAfterS, ...(baseUrl ? { baseUrl } : {}) } };
 }
 
 function parsePrices(text: string | undefined): PriceTable {
