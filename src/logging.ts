@@ -2,7 +2,7 @@ import type { Context as ActivityContext } from '@temporalio/activity';
 import type { LogLevel, LogMetadata, Logger } from '@temporalio/common';
 import { LogTimestamp, makeTelemetryFilterString, Runtime, type ActivityInterceptorsFactory } from '@temporalio/worker';
 import { jobIdFromWorkflowId } from './client.js';
-import type { Config } from './config.js';
+import type { Config } from './config/index.js';
 
 /**
  * Structured logs: one JSON object per line, `{ time, level, message, ...meta }`, on stderr. The

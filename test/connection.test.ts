@@ -6,8 +6,7 @@ import { inspect } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../src/config.js';
-import { clientConnectionOptions, describeConnection, nativeConnectionOptions } from '../src/connection.js';
+import { clientConnectionOptions, ConfigError, describeConnection, loadConfig, nativeConnectionOptions } from '../src/config/index.js';
 import type { DevServer } from '../src/dev-server/start-dev-server.js';
 import { startTestServer } from './support/env.js';
 

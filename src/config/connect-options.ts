@@ -1,13 +1,18 @@
 import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from '@temporalio/client';
 import type { NativeConnectionOptions, TLSConfig } from '@temporalio/worker';
-import { ConfigError, type Config, type PemSource } from './config.js';
+import type { PemSource, TemporalConnection } from './connection.js';
+import { ConfigError } from './env.js';
 
 /**
  * Turns the configuration's Temporal settings into connection options: NativeConnection for the
  * worker, Connection for the client. The same settings reach a dev server (plaintext), a
  * self-hosted cluster (TLS, maybe mTLS) or Temporal Cloud (API key or mTLS).
  */
+
+interface Configured {
+  temporal: TemporalConnection;
+}
 
 export const DEFAULT_ADDRESS = 'localhost:7233';
 
@@ -18,7 +23,7 @@ interface CommonConnectionOptions {
   metadata?: Record<string, string>;
 }
 
-function commonOptions(config: Config): CommonConnectionOptions {
+function commonOptions(config: Configured): CommonConnectionOptions {
   const { temporal } = config;
   return {
     address: temporal.address ?? DEFAULT_ADDRESS,
@@ -29,17 +34,17 @@ function commonOptions(config: Config): CommonConnectionOptions {
 }
 
 /** Options for the worker's NativeConnection.connect(). */
-export function nativeConnectionOptions(config: Config): NativeConnectionOptions {
+export function nativeConnectionOptions(config: Configured): NativeConnectionOptions {
   return commonOptions(config);
 }
 
 /** Options for the client's Connection.connect(). */
-export function clientConnectionOptions(config: Config): ConnectionOptions {
+export function clientConnectionOptions(config: Configured): ConnectionOptions {
   return commonOptions(config);
 }
 
 /** What may be logged about the connection: where to, and how it authenticates — never the credentials. */
-export function describeConnection(config: Config): {
+export function describeConnection(config: Configured): {
   address: string;
   namespace: string;
   tls: boolean;
@@ -58,7 +63,7 @@ export function describeConnection(config: Config): {
   };
 }
 
-function tlsConfig(tls: NonNullable<Config['temporal']['tls']>): TLSConfig {
+function tlsConfig(tls: NonNullable<TemporalConnection['tls']>): TLSConfig {
   const crt = tls.clientCert && readPem(tls.clientCert, 'client certificate');
   const key = tls.clientKey && readPem(tls.clientKey, 'client key');
   const ca = tls.serverCaCert && readPem(tls.serverCaCert, 'server CA certificate');
