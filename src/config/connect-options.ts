@@ -1,8 +1,6 @@
-import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from '@temporalio/client';
 import type { NativeConnectionOptions, TLSConfig } from '@temporalio/worker';
-import type { PemSource, TemporalConnection } from './connection.js';
-import { ConfigError } from './env.js';
+import type { TemporalConnection } from './connection.js';
 
 /**
  * Turns the configuration's Temporal settings into connection options: NativeConnection for the
@@ -23,11 +21,10 @@ interface CommonConnectionOptions {
   metadata?: Record<string, string>;
 }
 
-function commonOptions(config: Configured): CommonConnectionOptions {
-  const { temporal } = config;
+function commonOptions({ temporal }: Configured): CommonConnectionOptions {
   return {
     address: temporal.address ?? DEFAULT_ADDRESS,
-    ...(temporal.tls ? { tls: tlsConfig(temporal.tls) } : {}),
+    ...(temporal.tls ? { tls: temporal.tls.reveal() } : {}),
     ...(temporal.apiKey ? { apiKey: temporal.apiKey.reveal() } : {}),
     ...(temporal.grpcMeta ? { metadata: { ...temporal.grpcMeta } } : {}),
   };
@@ -44,7 +41,7 @@ export function clientConnectionOptions(config: Configured): ConnectionOptions {
 }
 
 /** What may be logged about the connection: where to, and how it authenticates — never the credentials. */
-export function describeConnection(config: Configured): {
+export function describeConnection({ temporal }: Configured): {
   address: string;
   namespace: string;
   tls: boolean;
@@ -52,44 +49,21 @@ export function describeConnection(config: Configured): {
   apiKey: boolean;
   profile?: string;
 } {
-  const { temporal } = config;
+  const tls = temporal.tls?.reveal();
   return {
     address: temporal.address ?? DEFAULT_ADDRESS,
     namespace: temporal.namespace,
-    tls: temporal.tls !== undefined,
-    mtls: temporal.tls?.clientCert !== undefined,
+    // As the SDK decides: an API key without a TLS setting means TLS.
+    tls: tls === undefined ? temporal.apiKey !== undefined : tls !== false,
+    mtls: typeof tls === 'object' && tls.clientCertPair !== undefined,
     apiKey: temporal.apiKey !== undefined,
     ...(temporal.profile ? { profile: temporal.profile } : {}),
   };
 }
 
-function tlsConfig(tls: NonNullable<TemporalConnection['tls']>): TLSConfig {
-  const crt = tls.clientCert && readPem(tls.clientCert, 'client certificate');
-  const key = tls.clientKey && readPem(tls.clientKey, 'client key');
-  const ca = tls.serverCaCert && readPem(tls.serverCaCert, 'server CA certificate');
-  return {
-    ...(tls.serverName ? { serverNameOverride: tls.serverName } : {}),
-    ...(ca ? { serverRootCACertificate: ca } : {}),
-    ...(crt && key ? { clientCertPair: { crt, key } } : {}),
-  };
-}
-
-/** Reads PEM text, failing with the setting's name rather than a bare ENOENT. */
-function readPem(source: PemSource, what: string): Buffer {
-  let bytes: Buffer;
-  if ('path' in source) {
-    try {
-      bytes = readFileSync(source.path);
-    } catch (err) {
-      const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : ((err as NodeJS.ErrnoException).code ?? (err as Error).message);
-      throw new ConfigError(`invalid configuration: ${source.setting}: cannot read the ${what} ${source.path} (${reason})`);
-    }
-  } else {
-    bytes = Buffer.from(source.data.reveal(), 'utf8');
-  }
-  if (!bytes.toString('utf8').includes('-----BEGIN ')) {
-    const where = 'path' in source ? ` ${source.path}` : '';
-    throw new ConfigError(`invalid configuration: ${source.setting}: the ${what}${where} is not PEM (no "-----BEGIN" line)`);
-  }
-  return bytes;
+/** The connection's credentials as text, for the logger to redact: the API key and the client key. */
+export function connectionSecrets({ temporal }: Configured): string[] {
+  const tls = temporal.tls?.reveal();
+  const key = typeof tls === 'object' ? tls.clientCertPair?.key : undefined;
+  return [temporal.apiKey?.reveal(), key && new TextDecoder().decode(key)].filter((s): s is string => !!s);
 }

@@ -79,8 +79,8 @@ export function loadConfig(env: Env = process.env): Config {
   };
 }
 
-export { clientConnectionOptions, DEFAULT_ADDRESS, describeConnection, nativeConnectionOptions } from './connect-options.js';
-export type { PemSource, TemporalConnection, TemporalTls } from './connection.js';
+export { clientConnectionOptions, connectionSecrets, DEFAULT_ADDRESS, describeConnection, nativeConnectionOptions } from './connect-options.js';
+export type { TemporalConnection } from './connection.js';
 export { ConfigError, type Env, type Environment } from './env.js';
 export type { JobDefaults } from './job.js';
 export type { ImageSettings, WorkerSettings } from './limits.js';
