@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode, DefaultLogger, type Worker } from '@temporalio/worker';
 import { createClipflowClient, type ClipflowClient } from '../src/client.js';
-import { loadConfig, type Config } from '../src/config.js';
+import { loadConfig, type Config } from '../src/config/index.js';
 import { startDevServer, type DevServer } from '../src/dev-server/start-dev-server.js';
 import type { VideoFacts } from '../src/media/probe.js';
 import { createClipflowWorker, WORKFLOWS_PATH } from '../src/worker.js';

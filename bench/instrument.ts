@@ -2,7 +2,7 @@
 import { stat } from 'node:fs/promises';
 import type { ActivityDeps } from '../src/activities/index.js';
 import type { VideoFacts } from '../src/media/probe.js';
-import type { Config } from '../src/config.js';
+import type { Config } from '../src/config/index.js';
 import { createActivityDeps } from '../src/worker.js';
 import { createFixedLatencyProvider, type FixedLatencyOptions, type FixedLatencyProvider } from './fixed-latency-provider.js';
 

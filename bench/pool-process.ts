@@ -1,7 +1,7 @@
 /** The promise-pool baseline in its own process (so it can be SIGKILLed): reports start, each clip done, end. */
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { createActivities } from '../src/activities/index.js';
-import { loadConfig } from '../src/config.js';
+import { loadConfig } from '../src/config/index.js';
 import { emit, readSpec, type PoolSpec } from './child-spec.js';
 import { clipPrompts } from './prompts.js';
 import { benchDeps } from './instrument.js';

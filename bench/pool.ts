@@ -10,7 +10,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import type { Activities } from '../src/activities/index.js';
-import type { RetrySettings } from '../src/config.js';
+import type { RetrySettings } from '../src/config/index.js';
 import { FailureType, NON_RETRYABLE_TYPES } from '../src/shared/failures.js';
 import type { Clip, ClipPrompt } from '../src/shared/model.js';
 

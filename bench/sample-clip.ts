@@ -2,7 +2,7 @@
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Config } from '../src/config.js';
+import type { Config } from '../src/config/index.js';
 import { mediaBinaries } from '../src/media/binaries.js';
 import { checkClip, createProbe, type VideoFacts } from '../src/media/probe.js';
 import { createLocalProvider } from '../src/providers/local.js';

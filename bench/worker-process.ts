@@ -4,7 +4,7 @@
  * and on SIGTERM shuts down gracefully and reports its step timings as "stats".
  */
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
-import { loadConfig } from '../src/config.js';
+import { loadConfig } from '../src/config/index.js';
 import { createClipflowWorker } from '../src/worker.js';
 import { emit, readSpec, type WorkerSpec } from './child-spec.js';
 import { startLoopMonitor } from './event-loop.js';

@@ -8,8 +8,7 @@ import {
   type WorkflowHandle,
 } from '@temporalio/client';
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
-import type { Config } from './config.js';
-import { clientConnectionOptions } from './connection.js';
+import { clientConnectionOptions, type Config } from './config/index.js';
 import { describeIssues, GenerateClipsInput, type GenerateClipsResult, type JobProgress, type ValidJob } from './shared/model.js';
 import { invalidInput } from './shared/failures.js';
 import { WORKFLOW_TYPE, workflowIdForJob } from './shared/names.js';
@@ -178,7 +177,7 @@ export function createClipflowClient(client: Client, options: { taskQueue: strin
   };
 }
 
-/** Connects to the cluster the configuration names (address, namespace, TLS, API key: see connection.ts). */
+/** Connects to the cluster the configuration names (address, namespace, TLS, API key: see config/connection.ts). */
 export async function connectClient(config: Config): Promise<Client> {
   const connection = await Connection.connect(clientConnectionOptions(config));
   return new Client({ connection, namespace: config.temporal.namespace });

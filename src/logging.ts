@@ -2,7 +2,7 @@ import type { Context as ActivityContext } from '@temporalio/activity';
 import type { LogLevel, LogMetadata, Logger } from '@temporalio/common';
 import { LogTimestamp, makeTelemetryFilterString, Runtime, type ActivityInterceptorsFactory } from '@temporalio/worker';
 import { jobIdFromWorkflowId } from './client.js';
-import type { Config } from './config.js';
+import { connectionSecrets, type Config } from './config/index.js';
 
 /**
  * Structured logs: one JSON object per line, `{ time, level, message, ...meta }`, on stderr. The
@@ -24,11 +24,7 @@ export interface JsonLoggerOptions {
 
 /** The credentials in a configuration, for the logger to redact. */
 export function configSecrets(config: Config): string[] {
-  const { temporal, replicate } = config;
-  const key = temporal.tls?.clientKey;
-  return [replicate.apiToken, temporal.apiKey?.reveal(), key && 'data' in key ? key.data.reveal() : undefined].filter(
-    (s): s is string => typeof s === 'string' && s.length > 0,
-  );
+  return [config.replicate.apiToken, ...connectionSecrets(config)].filter((s): s is string => typeof s === 'string' && s.length > 0);
 }
 
 /** A Temporal `Logger` writing JSON lines. */

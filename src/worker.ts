@@ -3,8 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { missingSearchAttributes, registerCommand } from './search-attributes.js';
 import { createActivities, type ActivityDeps } from './activities/index.js';
-import { ConfigError, loadConfig, type Config } from './config.js';
-import { describeConnection, nativeConnectionOptions } from './connection.js';
+import { ConfigError, describeConnection, loadConfig, nativeConnectionOptions, providerChoice, type Config } from './config/index.js';
 import { createCostTracker } from './cost/create-tracker.js';
 import { activityLogContext, installRuntimeLogging, type JsonLogger } from './logging.js';
 import { mediaBinaries } from './media/binaries.js';
@@ -18,7 +17,7 @@ export async function createActivityDeps(config: Config): Promise<ActivityDeps &
   const media = mediaBinaries();
   const costTracker = await createCostTracker(config);
   return {
-    provider: createProvider(config, media),
+    provider: createProvider(providerChoice(config), media),
     probe: createProbe(media.ffprobe),
     costTracker,
     config,

@@ -11,7 +11,7 @@ import { createActivities, type ActivityDeps } from '../src/activities/index.js'
 import type { GenerateClipProgress } from '../src/activities/generate-clip.js';
 import { clipPath, reportPath } from '../src/activities/paths.js';
 import type { ReportInput } from '../src/activities/types.js';
-import { loadConfig, type Config } from '../src/config.js';
+import { loadConfig, type Config } from '../src/config/index.js';
 import { createPgliteCostTracker } from '../src/cost/pglite-tracker.js';
 import type { CostTracker } from '../src/cost/tracker.js';
 import { VIDEO_STAGE } from '../src/cost/tracker.js';

@@ -6,8 +6,14 @@ import { inspect } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../src/config.js';
-import { clientConnectionOptions, describeConnection, nativeConnectionOptions } from '../src/connection.js';
+import {
+  clientConnectionOptions,
+  ConfigError,
+  connectionSecrets,
+  describeConnection,
+  loadConfig,
+  nativeConnectionOptions,
+} from '../src/config/index.js';
 import type { DevServer } from '../src/dev-server/start-dev-server.js';
 import { startTestServer } from './support/env.js';
 
@@ -73,7 +79,8 @@ describe('connection options from the environment', () => {
     for (const options of [nativeConnectionOptions(c), clientConnectionOptions(c)]) {
       expect(options.address).toBe('us-east-1.aws.api.temporal.io:7233');
       expect(options.apiKey).toBe(API_KEY);
-      expect(options.tls).toEqual({});
+      // envconfig's "TLS with the defaults" (the SDK reads true as {}).
+      expect(options.tls).toBe(true);
       expect(options.metadata).toEqual({ 'x-clipflow-team': 'video' });
     }
     expect(c.temporal.namespace).toBe('clipflow.a1b2c');
@@ -84,9 +91,17 @@ describe('connection options from the environment', () => {
   });
 
   it('an explicit TEMPORAL_TLS=false keeps a plaintext connection even with an API key (a local proxy)', () => {
-    const options = nativeConnectionOptions(config({ TEMPORAL_API_KEY: API_KEY, TEMPORAL_TLS: 'false' }));
-    expect(options.tls).toBeUndefined();
+    const c = config({ TEMPORAL_API_KEY: API_KEY, TEMPORAL_TLS: 'false' });
+    const options = nativeConnectionOptions(c);
+    // false, not absent: the SDK turns TLS on for an API key when tls is left out.
+    expect(options.tls).toBe(false);
     expect(options.apiKey).toBe(API_KEY);
+    expect(describeConnection(c)).toMatchObject({ tls: false, apiKey: true });
+  });
+
+  it('names TEMPORAL_TLS when it is not a boolean (envconfig would read it as "off")', () => {
+    const err = configError(() => config({ TEMPORAL_API_KEY: API_KEY, TEMPORAL_TLS: 'ture' }));
+    expect(err.message).toContain('TEMPORAL_TLS');
   });
 
   it('reads the mTLS client certificate and key, the server CA and the server name from files', () => {
@@ -106,8 +121,17 @@ describe('connection options from the environment', () => {
     expect(Buffer.from(tls.serverRootCACertificate!).toString()).toContain('fakeservercacertificate');
     expect(clientConnectionOptions(c).tls).toEqual(native.tls);
     expect(describeConnection(c)).toMatchObject({ tls: true, mtls: true, apiKey: false });
-    // Paths in the configuration, the key's contents nowhere in it.
-    expect(JSON.stringify(c)).not.toContain('PRIVATE KEY');
+    // The key is read with the configuration, so it stays inside a Secret, and the logger redacts it.
+    expect(JSON.stringify(c)).not.toMatch(/clientCertPair|PRIVATE KEY/);
+    expect(inspect(c, { depth: 10 })).not.toMatch(/clientCertPair|PRIVATE KEY/);
+    expect(connectionSecrets(c)).toEqual([keyPem]);
+  });
+
+  it('names both variables when a PEM is given as a path and as data', () => {
+    const err = configError(() =>
+      config({ TEMPORAL_TLS_CLIENT_CERT_PATH: certFile, TEMPORAL_TLS_CLIENT_CERT_DATA: 'x', TEMPORAL_TLS_CLIENT_KEY_PATH: keyFile }),
+    );
+    expect(err.message).toContain('TEMPORAL_TLS_CLIENT_CERT_PATH/_DATA');
   });
 
   it('names the variable when a certificate file cannot be read', () => {
@@ -166,7 +190,7 @@ describe('connection options from the environment', () => {
     const cloud = config({ TEMPORAL_CONFIG_FILE: file, TEMPORAL_PROFILE: 'cloud' });
     expect(cloud.temporal.namespace).toBe('clipflow.a1b2c');
     expect(cloud.temporal.profile).toBe('cloud');
-    expect(nativeConnectionOptions(cloud)).toMatchObject({ address: 'clipflow.a1b2c.tmprl.cloud:7233', apiKey: API_KEY, tls: {} });
+    expect(nativeConnectionOptions(cloud)).toMatchObject({ address: 'clipflow.a1b2c.tmprl.cloud:7233', apiKey: API_KEY, tls: true });
 
     const overridden = config({ TEMPORAL_CONFIG_FILE: file, TEMPORAL_PROFILE: 'cloud', TEMPORAL_ADDRESS: 'proxy:7233', TEMPORAL_NAMESPACE: 'other' });
     expect(overridden.temporal.address).toBe('proxy:7233');
@@ -209,6 +233,19 @@ describe('connecting with the options', () => {
       expect(described.namespaceInfo?.name).toBe('default');
       const health = await native.workflowService.getSystemInfo({});
       expect(health.serverVersion).toBeTruthy();
+    } finally {
+      await connection.close();
+      await native.close();
+    }
+  });
+
+  it('TEMPORAL_TLS=false with an API key really talks plaintext to a server without TLS', async () => {
+    const c = config({ TEMPORAL_ADDRESS: server.address, TEMPORAL_API_KEY: API_KEY, TEMPORAL_TLS: 'false' });
+    const native = await NativeConnection.connect(nativeConnectionOptions(c));
+    const connection = await Connection.connect(clientConnectionOptions(c));
+    try {
+      expect((await native.workflowService.getSystemInfo({})).serverVersion).toBeTruthy();
+      expect((await connection.workflowService.getSystemInfo({})).serverVersion).toBeTruthy();
     } finally {
       await connection.close();
       await native.close();

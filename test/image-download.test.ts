@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { ImageSettings } from '../src/config.js';
+import type { ImageSettings } from '../src/config/index.js';
 import { downloadImage, isPublicAddress } from '../src/media/image-download.js';
 import { ClipflowError, FailureType } from '../src/shared/failures.js';
 

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClipflowClient } from '../src/client.js';
-import { ConfigError, loadConfig } from '../src/config.js';
+import { ConfigError, loadConfig } from '../src/config/index.js';
 import type { DevServer } from '../src/dev-server/start-dev-server.js';
 import { activityLogContext } from '../src/logging.js';
 import { createActivityDeps, createClipflowWorker, workerOptionsFromConfig } from '../src/worker.js';

@@ -1,6 +1,6 @@
 /** 2. Throughput: 100 jobs × 10 clips, L = 0, one worker (in a child process) with its default concurrency settings. */
 import { createClipflowClient, type JobHandle } from '../../src/client.js';
-import { loadConfig } from '../../src/config.js';
+import { loadConfig } from '../../src/config/index.js';
 import { configEnv, cpuMs, cpuSplitMs, devServerPid, loadAverage, procStatusKb, spawnWorker, stopChild, uniqueName, type Bench } from '../harness.js';
 import { clipPrompts } from '../prompts.js';
 import { profileHistory } from '../history-profile.js';

@@ -1,4 +1,4 @@
-import type { Config } from '../config.js';
+import type { Config } from '../config/index.js';
 import type { CostTracker } from '../cost/tracker.js';
 import type { downloadImage } from '../media/image-download.js';
 import type { Probe } from '../media/probe.js';

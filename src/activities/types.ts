@@ -1,4 +1,4 @@
-import type { JobDefaults } from '../config.js';
+import type { JobDefaults } from '../config/index.js';
 import type { BudgetSummary, Clip, ClipFailure, ClipPrompt, JobOptions } from '../shared/model.js';
 import type { MicroUsd } from '../shared/money.js';
 

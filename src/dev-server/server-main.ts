@@ -1,6 +1,6 @@
 /** `npm run server`: the Temporal dev server with its Web UI and a persisted database, until Ctrl-C. */
 import path from 'node:path';
-import { loadConfig } from '../config.js';
+import { loadConfig } from '../config/index.js';
 import { startDevServer } from './start-dev-server.js';
 
 const config = loadConfig();

@@ -5,7 +5,7 @@ import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import net, { type LookupFunction } from 'node:net';
 import path from 'node:path';
-import type { ImageSettings } from '../config.js';
+import type { ImageSettings } from '../config/index.js';
 import { ClipflowError, FailureType } from '../shared/failures.js';
 
 /**

@@ -1,7 +1,7 @@
 /** Runs test/support/crash-worker.ts in a child process a test can SIGKILL, and reads what it logged. */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Config } from '../../src/config.js';
+import type { Config } from '../../src/config/index.js';
 import { spawnTsx, type TsxProcess } from './tsx-process.js';
 import { until } from './wait.js';
 

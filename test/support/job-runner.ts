@@ -1,7 +1,7 @@
 import type { Worker } from '@temporalio/worker';
 import type { ActivityDeps } from '../../src/activities/index.js';
 import { createClipflowClient, type ClipflowClient } from '../../src/client.js';
-import type { Config } from '../../src/config.js';
+import type { Config } from '../../src/config/index.js';
 import type { DevServer } from '../../src/dev-server/start-dev-server.js';
 import { createActivityDeps, createClipflowWorker } from '../../src/worker.js';
 import { testConfig, uniqueName, workflowBundle } from './env.js';

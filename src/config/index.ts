@@ -1,0 +1,91 @@
+import path from 'node:path';
+import { z } from 'zod';
+import type { PriceTable } from '../cost/prices.js';
+import { describeIssues } from '../shared/model.js';
+import { connectionEnv } from './connection.js';
+import { ConfigError, ENVIRONMENTS, text, type Env, type Environment } from './env.js';
+import { jobDefaults, jobEnv, type JobDefaults } from './job.js';
+import { imageSettings, limitsEnv, workerSettings, type ImageSettings, type WorkerSettings } from './limits.js';
+import { priceTable, pricesEnv } from './prices.js';
+import {
+  generationSettings,
+  localSettings,
+  providersEnv,
+  replicateSettings,
+  type GenerationSettings,
+  type LocalSettings,
+  type ReplicateSettings,
+} from './providers.js';
+import { temporalEnv, temporalSettings, type TemporalSettings } from './temporal.js';
+
+/**
+ * The only module that reads the environment. Worker, client and CLI call loadConfig() once and
+ * pass the result down; everything else takes what it needs as parameters. One file per concern.
+ */
+
+export interface Config {
+  environment: Environment;
+  temporal: TemporalSettings;
+  worker: WorkerSettings;
+  job: JobDefaults;
+  generation: GenerationSettings;
+  prices: PriceTable;
+  outputDir: string;
+  dataDir: string;
+  /** PostgreSQL for the cost tracker; without it an embedded PGlite database in dataDir. */
+  databaseUrl?: string;
+  image: ImageSettings;
+  local: LocalSettings;
+  replicate: ReplicateSettings;
+  logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+}
+
+const EnvSchema = z.object({
+  CLIPFLOW_ENV: z.enum(ENVIRONMENTS).default('development'),
+  OUTPUT_DIR: text.default('outputs'),
+  CLIPFLOW_DATA_DIR: text.default('.data'),
+  DATABASE_URL: text.optional(),
+  LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
+  ...connectionEnv.shape,
+  ...temporalEnv.shape,
+  ...limitsEnv.shape,
+  ...jobEnv.shape,
+  ...providersEnv.shape,
+  ...pricesEnv.shape,
+});
+
+/** Every variable clipflow reads (besides envconfig's TEMPORAL_GRPC_META_* headers). */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(EnvSchema.shape);
+
+export function loadConfig(env: Env = process.env): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) throw new ConfigError(`invalid configuration: ${describeIssues(parsed.error.issues).message}`);
+  const e = parsed.data;
+  const environment = e.CLIPFLOW_ENV;
+  return {
+    environment,
+    temporal: temporalSettings(e, env),
+    worker: workerSettings(e),
+    job: jobDefaults(e, environment),
+    generation: generationSettings(e, environment),
+    prices: priceTable(e),
+    outputDir: path.resolve(e.OUTPUT_DIR),
+    dataDir: path.resolve(e.CLIPFLOW_DATA_DIR),
+    ...(e.DATABASE_URL ? { databaseUrl: e.DATABASE_URL } : {}),
+    image: imageSettings(e),
+    local: localSettings(e),
+    replicate: replicateSettings(e),
+    logLevel: e.LOG_LEVEL,
+  };
+}
+
+export { clientConnectionOptions, connectionSecrets, DEFAULT_ADDRESS, describeConnection, nativeConnectionOptions } from './connect-options.js';
+export type { TemporalConnection } from './connection.js';
+export { ConfigError, type Env, type Environment } from './env.js';
+export type { JobDefaults } from './job.js';
+export type { ImageSettings, WorkerSettings } from './limits.js';
+export { DEFAULT_PRICES } from './prices.js';
+export { providerChoice, type GenerationSettings, type LocalSettings, type ReplicateSettings } from './providers.js';
+export type { RetrySettings } from './retry.js';
+export { Secret } from './secret.js';
+export type { TemporalSettings } from './temporal.js';

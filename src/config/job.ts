@@ -1,0 +1,35 @@
+import { z } from 'zod';
+import { usdToMicros, type MicroUsd } from '../shared/money.js';
+import { int, positive, type Environment } from './env.js';
+import { retryEnv, retrySettings, type RetrySettings } from './retry.js';
+
+/** What a job runs by unless its options say otherwise. */
+export interface JobDefaults {
+  concurrency: number;
+  minClips: number;
+  budgetLimitMicroUsd: MicroUsd;
+  clipTimeoutS: number;
+  heartbeatTimeoutS: number;
+  retry: RetrySettings;
+}
+
+const DEFAULT_BUDGET_USD: Record<Environment, number> = { development: 2, production: 50 };
+
+export const jobEnv = retryEnv.extend({
+  VIDEO_GENERATOR_CONCURRENCY: int(1, 100).default(3),
+  VIDEO_GENERATOR_MIN_CLIPS: int(1, 10_000).default(3),
+  VIDEO_GENERATOR_BUDGET_USD: positive(100_000).optional(),
+  CLIP_TIMEOUT_S: positive(3600).default(300),
+  CLIP_HEARTBEAT_TIMEOUT_S: positive(600).default(10),
+});
+
+export function jobDefaults(e: z.infer<typeof jobEnv>, environment: Environment): JobDefaults {
+  return {
+    concurrency: e.VIDEO_GENERATOR_CONCURRENCY,
+    minClips: e.VIDEO_GENERATOR_MIN_CLIPS,
+    budgetLimitMicroUsd: usdToMicros(e.VIDEO_GENERATOR_BUDGET_USD ?? DEFAULT_BUDGET_USD[environment]),
+    clipTimeoutS: e.CLIP_TIMEOUT_S,
+    heartbeatTimeoutS: e.CLIP_HEARTBEAT_TIMEOUT_S,
+    retry: retrySettings(e),
+  };
+}
