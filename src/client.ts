@@ -11,9 +11,8 @@ import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/com
 import { clientConnectionOptions, type Config } from './config/index.js';
 import { describeIssues, GenerateClipsInput, type GenerateClipsResult, type JobProgress, type ValidJob } from './shared/model.js';
 import { invalidInput } from './shared/failures.js';
-import { WORKFLOW_TYPE, workflowIdForJob } from './shared/names.js';
+import { jobIdFromWorkflowId, progressQuery, raiseBudgetUpdate, WORKFLOW_TYPE, workflowIdForJob, type BudgetRaised } from './shared/names.js';
 import type { generateClips } from './workflows/generate-clips.js';
-import { progressQuery, raiseBudgetUpdate, type BudgetRaised } from './workflows/definitions.js';
 
 /** What the orchestrator calls: start a job, watch it, await its clips. */
 export interface ClipflowClient {
@@ -71,13 +70,6 @@ const STATUS_QUERY_NAMES: Record<JobStatus, string> = {
   TIMED_OUT: 'TimedOut',
   PAUSED: 'Paused',
 };
-
-const WORKFLOW_ID_PREFIX = workflowIdForJob('');
-
-/** The job id a clipflow workflow id stands for (the id itself when it is not one of ours). */
-export function jobIdFromWorkflowId(workflowId: string): string {
-  return workflowId.startsWith(WORKFLOW_ID_PREFIX) ? workflowId.slice(WORKFLOW_ID_PREFIX.length) : workflowId;
-}
 
 function quote(value: string): string {
   return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;

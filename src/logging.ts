@@ -1,7 +1,7 @@
 import type { Context as ActivityContext } from '@temporalio/activity';
 import type { LogLevel, LogMetadata, Logger } from '@temporalio/common';
 import { LogTimestamp, makeTelemetryFilterString, Runtime, type ActivityInterceptorsFactory } from '@temporalio/worker';
-import { jobIdFromWorkflowId } from './client.js';
+import { jobIdFromWorkflowId } from './shared/names.js';
 import { connectionSecrets, type Config } from './config/index.js';
 
 /**

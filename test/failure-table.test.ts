@@ -6,7 +6,7 @@
 import { ActivityFailure, ApplicationFailure, RetryState } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
 import { buildReport } from '../src/activities/write-report.js';
-import type { ReportInput } from '../src/activities/types.js';
+import type { ReportInput } from '../src/shared/activity-io.js';
 import {
   ClipflowError,
   FAILURES,

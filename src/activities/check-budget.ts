@@ -3,7 +3,7 @@ import { estimateClipCost, priceFor } from '../cost/prices.js';
 import { ClipflowError, FailureType, toApplicationFailure } from '../shared/failures.js';
 import { formatUsd } from '../shared/money.js';
 import type { ActivityDeps } from './deps.js';
-import type { BudgetCheck, BudgetCheckInput } from './types.js';
+import type { BudgetCheck, BudgetCheckInput } from '../shared/activity-io.js';
 
 export function createCheckBudget({ config, costTracker }: Pick<ActivityDeps, 'config' | 'costTracker'>) {
   return async function checkBudget(input: BudgetCheckInput): Promise<BudgetCheck> {

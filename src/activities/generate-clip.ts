@@ -11,8 +11,8 @@ import { ClipflowError, FailureType, toApplicationFailure, type ClipAttempts } f
 import type { Clip } from '../shared/model.js';
 import { microsToUsd } from '../shared/money.js';
 import type { ActivityDeps } from './deps.js';
-import { clipPath } from './paths.js';
-import type { GenerateClipInput } from './types.js';
+import { clipPath } from '../store/paths.js';
+import type { GenerateClipInput } from '../shared/activity-io.js';
 
 /**
  * What the activity heartbeats: the clip's attempts so far and, while a generation runs, its

@@ -1,5 +1,5 @@
 import type { ActivityDeps } from './deps.js';
-import type { JobSettings, JobSettingsInput } from './types.js';
+import type { JobSettings, JobSettingsInput } from '../shared/activity-io.js';
 import { usdToMicros } from '../shared/money.js';
 
 export function createJobSettings({ config }: Pick<ActivityDeps, 'config'>) {

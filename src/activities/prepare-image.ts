@@ -1,8 +1,8 @@
 import { Context, log } from '@temporalio/activity';
 import { downloadImage as defaultDownload } from '../media/image-download.js';
 import type { ActivityDeps } from './deps.js';
-import { referenceImageBase } from './paths.js';
-import type { PrepareImageInput, PreparedImage } from './types.js';
+import { referenceImageBase } from '../store/paths.js';
+import type { PrepareImageInput, PreparedImage } from '../shared/activity-io.js';
 
 /**
  * Fetches a clip's reference image. Never fails the clip: on any problem the clip goes ahead

@@ -4,8 +4,8 @@ import { log } from '@temporalio/activity';
 import { ruleFor, type FailureRule } from '../shared/failures.js';
 import { microsToUsd } from '../shared/money.js';
 import type { ActivityDeps } from './deps.js';
-import { reportPath } from './paths.js';
-import type { ReportInput } from './types.js';
+import { reportPath } from '../store/paths.js';
+import type { ReportInput } from '../shared/activity-io.js';
 
 export interface ReportRow {
   clipIndex: number;

@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { connectClient, createClipflowClient, JOB_STATUSES, type ClipflowClient, type JobStatus, type JobSummary } from '../client.js';
 import { ConfigError, DEFAULT_ADDRESS, loadConfig, type Config } from '../config/index.js';
-import { reportPath } from '../activities/paths.js';
+import { reportPath } from '../store/paths.js';
 import type { JobProgress } from '../shared/model.js';
 import { readJobFile, UsageError } from './job-file.js';
 import { progressBar, summaryTable } from './render.js';

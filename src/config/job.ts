@@ -1,17 +1,10 @@
 import { z } from 'zod';
-import { usdToMicros, type MicroUsd } from '../shared/money.js';
+import type { JobDefaults } from '../shared/activity-io.js';
+import { usdToMicros } from '../shared/money.js';
 import { int, positive, type Environment } from './env.js';
-import { retryEnv, retrySettings, type RetrySettings } from './retry.js';
+import { retryEnv, retrySettings } from './retry.js';
 
-/** What a job runs by unless its options say otherwise. */
-export interface JobDefaults {
-  concurrency: number;
-  minClips: number;
-  budgetLimitMicroUsd: MicroUsd;
-  clipTimeoutS: number;
-  heartbeatTimeoutS: number;
-  retry: RetrySettings;
-}
+export type { JobDefaults };
 
 const DEFAULT_BUDGET_USD: Record<Environment, number> = { development: 2, production: 50 };
 

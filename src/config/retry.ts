@@ -1,16 +1,9 @@
 import { z } from 'zod';
 import { int, positive } from './env.js';
 
-/** How a failed clip generation is retried: the activity retry policy the workflow builds. */
-export interface RetrySettings {
-  initialIntervalS: number;
-  backoffCoefficient: number;
-  maximumIntervalS: number;
-  /** Generations that may fail on one model before the clip is done for on it (the seed's 3). */
-  maxGenerations: number;
-  /** Activity attempts in all, crashed ones included: a cap for a clip that keeps killing its worker. */
-  maximumAttempts: number;
-}
+import type { RetrySettings } from '../shared/activity-io.js';
+
+export type { RetrySettings };
 
 export const retryEnv = z.object({
   RETRY_INITIAL_INTERVAL_S: positive(3600).default(2),

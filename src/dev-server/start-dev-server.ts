@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { ensureSearchAttributes } from '../search-attributes.js';
+import { ensureSearchAttributes } from '../temporal/namespace-setup.js';
 import { devServerExecutable } from './temporal-cli.js';
 
 export interface DevServerOptions {

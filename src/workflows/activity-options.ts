@@ -1,6 +1,6 @@
 import { ActivityCancellationType, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
-import type { JobSettings } from '../activities/types.js';
+import type { JobSettings } from '../shared/activity-io.js';
 import { NON_RETRYABLE_TYPES } from '../shared/failures.js';
 
 /** Each kind of activity with the options its work calls for. */

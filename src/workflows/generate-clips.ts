@@ -1,12 +1,12 @@
 import { ActivityFailure, ApplicationFailure, CancellationScope, setHandler } from '@temporalio/workflow';
-import type { JobSettings } from '../activities/types.js';
+import type { JobSettings } from '../shared/activity-io.js';
 import { FailureType } from '../shared/failures.js';
 import type { BudgetSummary, GenerateClipsInput, GenerateClipsResult, ValidJob } from '../shared/model.js';
 import { formatUsd, microsToUsd, usdToMicros } from '../shared/money.js';
 import { checkBudget, jobSettings, writeReport } from './activity-options.js';
 import { BudgetLedger } from './budget-ledger.js';
 import { ClipScheduler, type ScheduleResult } from './clip-scheduler.js';
-import { raiseBudgetUpdate } from './definitions.js';
+import { raiseBudgetUpdate } from '../shared/names.js';
 import { produceClip } from './produce-clip.js';
 import { ProgressTracker } from './progress.js';
 import { validateJob } from './validate.js';

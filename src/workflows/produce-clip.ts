@@ -1,4 +1,4 @@
-import type { JobSettings } from '../activities/types.js';
+import type { JobSettings } from '../shared/activity-io.js';
 import { describeClipFailure, wantsFallback } from '../shared/failures.js';
 import type { ClipPrompt } from '../shared/model.js';
 import { generationActivities, imageActivities } from './activity-options.js';

@@ -1,7 +1,7 @@
 import { setHandler } from '@temporalio/workflow';
 import type { JobProgress } from '../shared/model.js';
 import { microsToUsd } from '../shared/money.js';
-import { progressQuery } from './definitions.js';
+import { progressQuery } from '../shared/names.js';
 
 /** The job's progress as the progress query reports it, kept up to date by the workflow. */
 export class ProgressTracker {

@@ -1,7 +1,7 @@
 import { setCurrentDetails, upsertMemo, upsertSearchAttributes } from '@temporalio/workflow';
 import type { JobProgress } from '../shared/model.js';
 import { formatUsd } from '../shared/money.js';
-import { CLIPS_FAILED_ATTRIBUTE, CLIPS_SUCCEEDED_ATTRIBUTE, JOB_ID_ATTRIBUTE, SPEND_USD_ATTRIBUTE } from '../shared/search-attributes.js';
+import { CLIPS_FAILED_ATTRIBUTE, CLIPS_SUCCEEDED_ATTRIBUTE, JOB_ID_ATTRIBUTE, SPEND_USD_ATTRIBUTE } from '../shared/names.js';
 
 /** Search attributes cost a history event each: mid-job they are refreshed about this many times. */
 const UPSERTS_PER_JOB = 20;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ensureSearchAttributes, missingSearchAttributes, registerCommand } from '../src/search-attributes.js';
+import { ensureSearchAttributes, missingSearchAttributes, registerCommand } from '../src/temporal/namespace-setup.js';
 
 function fakeOperator(existing: Record<string, number>) {
   const added: Record<string, number>[] = [];

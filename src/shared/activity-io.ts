@@ -1,6 +1,27 @@
-import type { JobDefaults } from '../config/index.js';
-import type { BudgetSummary, Clip, ClipFailure, ClipPrompt, JobOptions } from '../shared/model.js';
-import type { MicroUsd } from '../shared/money.js';
+/** What the workflow and its activities hand each other: workflow-safe types only. */
+import type { BudgetSummary, Clip, ClipFailure, ClipPrompt, JobOptions } from './model.js';
+import type { MicroUsd } from './money.js';
+
+/** How a failed clip generation is retried: the activity retry policy the workflow builds. */
+export interface RetrySettings {
+  initialIntervalS: number;
+  backoffCoefficient: number;
+  maximumIntervalS: number;
+  /** Generations that may fail on one model before the clip is done for on it (the seed's 3). */
+  maxGenerations: number;
+  /** Activity attempts in all, crashed ones included: a cap for a clip that keeps killing its worker. */
+  maximumAttempts: number;
+}
+
+/** What a job runs by unless its options say otherwise. */
+export interface JobDefaults {
+  concurrency: number;
+  minClips: number;
+  budgetLimitMicroUsd: MicroUsd;
+  clipTimeoutS: number;
+  heartbeatTimeoutS: number;
+  retry: RetrySettings;
+}
 
 /** The worker's defaults merged with a job's options: what the workflow runs by. */
 export interface JobSettings extends JobDefaults {

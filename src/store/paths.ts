@@ -1,5 +1,10 @@
 import path from 'node:path';
-import { clipFileName, REPORT_FILE_NAME } from '../shared/names.js';
+
+const REPORT_FILE_NAME = 'production_report.json';
+
+function clipFileName(clipIndex: number): string {
+  return `clip_${String(clipIndex).padStart(3, '0')}.mp4`;
+}
 
 /** Where a job's files live: outputs/<jobId>/clip_NNN.mp4, refs/, production_report.json. */
 export function jobDir(outputDir: string, jobId: string): string {
