@@ -1,5 +1,8 @@
 import { z } from 'zod';
+import type { ImageSettings } from '../media/image-download.js';
 import { bool, int, positive } from './env.js';
+
+export type { ImageSettings };
 
 /** A worker process's limits: shutdown grace, concurrency, rate limits. */
 export interface WorkerSettings {
@@ -10,14 +13,6 @@ export interface WorkerSettings {
   activitiesPerSecond?: number;
   /** Server-side, for all workers of the task queue together; unset means no limit. */
   taskQueueActivitiesPerSecond?: number;
-}
-
-/** Limits on downloading a clip's reference image. */
-export interface ImageSettings {
-  allowPrivateHosts: boolean;
-  maxBytes: number;
-  connectTimeoutMs: number;
-  totalTimeoutMs: number;
 }
 
 export const limitsEnv = z.object({

@@ -5,8 +5,16 @@ import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import net, { type LookupFunction } from 'node:net';
 import path from 'node:path';
-import type { ImageSettings } from '../config/index.js';
 import { ClipflowError, FailureType } from '../shared/failures.js';
+
+
+/** Limits on downloading a clip's reference image. */
+export interface ImageSettings {
+  allowPrivateHosts: boolean;
+  maxBytes: number;
+  connectTimeoutMs: number;
+  totalTimeoutMs: number;
+}
 
 /**
  * Downloads a scene reference image from a URL a user supplied, which makes it an SSRF vector:
