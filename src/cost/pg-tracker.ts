@@ -3,17 +3,6 @@ import { migrate, type SqlRunner } from './migrate.js';
 import { createSqlCostTracker } from './sql-tracker.js';
 import type { CostTracker } from './tracker.js';
 
-export interface PgCostTrackerOptions {
-  /** Most connections the pool opens; default 5. */
-  maxConnections?: number;
-  /**
-   * Called when an idle pooled connection fails (the server restarted, the network dropped). The
-   * pool discards that connection and opens another on the next query; without a listener
-   * node-postgres would crash the process. Default: ignore.
-   */
-  onIdleError?: (err: Error) => void;
-}
-
 /** node-postgres as a SqlRunner: a pool for the tracker's single statements, or one client. */
 function runner(db: pg.Pool | pg.PoolClient): SqlRunner {
   return {
@@ -34,9 +23,11 @@ function runner(db: pg.Pool | pg.PoolClient): SqlRunner {
  * advisory lock. int8 values arrive as strings (node-postgres's default) and are turned into
  * numbers with a range check by the shared tracker.
  */
-export async function createPgCostTracker(databaseUrl: string, options: PgCostTrackerOptions = {}): Promise<CostTracker> {
-  const pool = new pg.Pool({ connectionString: databaseUrl, max: options.maxConnections ?? 5 });
-  pool.on('error', options.onIdleError ?? (() => undefined));
+export async function createPgCostTracker(databaseUrl: string): Promise<CostTracker> {
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 5 });
+  // An idle pooled connection that fails (the server restarted, the network dropped) is discarded
+  // and replaced on the next query; without a listener node-postgres would crash the process.
+  pool.on('error', () => undefined);
   try {
     // Migrations need one connection for their transactions.
     const client = await pool.connect();

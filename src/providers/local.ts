@@ -15,8 +15,6 @@ export interface LocalProviderOptions {
   /** Added to every render, to stand in for a real provider's latency. */
   delayMs?: number;
   workDir?: string;
-  /** A font for the prompt caption; without one the clip carries no text. */
-  fontFile?: string;
 }
 
 interface Render {
@@ -42,7 +40,8 @@ const FONT_CANDIDATES = [
 export function createLocalProvider(options: LocalProviderOptions): VideoProvider {
   const renders = new Map<string, Render>();
   const workDir = options.workDir ?? path.join(os.tmpdir(), 'clipflow-local');
-  const fontFile = options.fontFile ?? FONT_CANDIDATES.find((f) => existsSync(f));
+  // A font for the prompt caption; without one the clip carries no text.
+  const fontFile = FONT_CANDIDATES.find((f) => existsSync(f));
 
   function injectFault(request: PredictionRequest): number {
     const fault = options.faults?.[request.clipIndex];

@@ -42,10 +42,11 @@ export interface ReplicateProviderOptions {
   modelInputs?: Readonly<Record<string, ModelInputKeys>>;
   /** Each API request (one network attempt) gives up after this long; default 30 s. */
   requestTimeoutMs?: number;
-  /** Downloading an output gives up after this long; default 10 min. */
-  downloadTimeoutMs?: number;
 }
 
+
+/** Downloading an output gives up after this long. */
+const DOWNLOAD_TIMEOUT_MS = 600_000;
 /** The part of Replicate's prediction object clipflow reads. */
 interface ReplicatePrediction {
   id: string;
@@ -80,7 +81,6 @@ export function createReplicateProvider(options: ReplicateProviderOptions): Vide
   const token = options.apiToken;
   const transport = options.fetch ?? globalThis.fetch;
   const requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
-  const downloadTimeoutMs = options.downloadTimeoutMs ?? 600_000;
   const modelInputs = { ...DEFAULT_MODEL_INPUTS, ...options.modelInputs };
   /** The model each prediction was asked of, as the caller spelled it (price table key). */
   const requestedModels = new Map<string, string>();
@@ -211,7 +211,7 @@ export function createReplicateProvider(options: ReplicateProviderOptions): Vide
       const temp = path.join(path.dirname(destination), `.${path.basename(destination)}.${randomUUID()}.download`);
       try {
         // The output host is not the API: no Authorization header goes there.
-        const response = await transport(url, { signal: AbortSignal.timeout(downloadTimeoutMs) });
+        const response = await transport(url, { signal: AbortSignal.timeout(DOWNLOAD_TIMEOUT_MS) });
         if (!response.ok) {
           await response.body?.cancel().catch(() => undefined);
           const retryable = response.status >= 500 || response.status === 408 || response.status === 429;

@@ -23,7 +23,3 @@ export function formatUsd(micros: MicroUsd): string {
   if (cents === 100) return `${sign}$${whole + 1}.00`;
   return `${sign}$${whole}.${String(cents).padStart(2, '0')}`;
 }
-
-export function sumMicros(values: readonly MicroUsd[]): MicroUsd {
-  return values.reduce((a, b) => a + b, 0);
-}
