@@ -81,6 +81,7 @@ function crash(c: CrashResult): string[] {
     row('---', ...c.temporal.map(() => '---'), '---'),
     line('uncrashed makespan', () => s(c.temporalBaselineMs), s(c.poolBaselineMs)),
     line('killed after', (r) => s(r.killAfterMs), s(p.killAfterMs)),
+    line('new process ready after', (r) => s(r.replacementStartupMs, 1), s(p.restartStartupMs, 1)),
     line('wall time with the crash', (r) => s(r.wallMs), s(p.wallMs)),
     line('extra wall time', (r) => `+${s(r.extraMs)}`, `+${s(p.extraMs)}`),
     line(`provider creates (${clips} clips)`, (r) => `${r.creates}`, `${p.creates}`),
@@ -117,7 +118,7 @@ export function renderResults(r: BenchResults): string {
     `_Written by \`npm run bench\` from \`bench/results.json\`: every figure is from the run of ${r.ranAt} (${r.durationS} s in all). \`npm run bench -- --report\` rewrites this file from the same results._`,
     '',
     `Machine: ${m.nproc} CPUs (${m.cpuModel}), ${m.memoryGiB} GiB, Node ${m.node}, ${m.platform}; Temporal dev server ${m.temporalCli.replace(/\n/g, ' ')}, TypeScript SDK ${m.temporalSdk}. ` +
-      'The machine is shared: the load averages under each table include whatever else ran.',
+      "The load averages under each table count the bench's own processes and whatever else ran on the machine.",
     '',
     `The real dev server, worker, workflow, activities, ffprobe validation and PGlite cost tracker; only the provider is replaced (\`bench/fixed-latency-provider.ts\`): each prediction succeeds L ms after it is created, and its output is a copy of one ${v.width}×${v.height}, ${v.durationS} s ${v.codec} MP4 of ${int(v.sizeBytes)} B. ` +
       `Like a real provider it is polled: every clip activity asks every ${pollIntervalMs} ms (\`--poll-interval-ms\`; a Replicate worker asks every ${replicateDefaultPollIntervalMs} ms unless REPLICATE_POLL_INTERVAL_MS says otherwise).`,
