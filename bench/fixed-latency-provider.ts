@@ -1,6 +1,8 @@
 /**
  * A VideoProvider whose every prediction takes exactly `latencyMs` (a setTimeout), whose output is
  * one real MP4 rendered once (see sample-clip.ts), and which counts creates per (jobId, clipIndex).
+ * Like every real provider it is only asked (get), never tells: the activity learns a prediction
+ * has ended by polling, at the interval the bench sets, and the lag of each poll is recorded.
  *
  * With `stateFile`, predictions are also kept in a JSON file keyed by id with their start time, so
  * another process (a replacement worker) can look them up and resume them, as it would with a
@@ -35,9 +37,6 @@ interface Entry {
   seenAt?: number;
   status: PredictionStatus;
   timer?: NodeJS.Timeout;
-  /** Resolved when the entry leaves 'processing'. */
-  ended?: Promise<void>;
-  end?: () => void;
 }
 
 export interface CreateLine {
@@ -97,12 +96,10 @@ export function createFixedLatencyProvider(options: FixedLatencyOptions): FixedL
   /** Makes the entry succeed `latencyMs` after it started (at once if that time has passed). */
   function arm(entry: Entry): void {
     const remaining = entry.startedAt + latencyMs - Date.now();
-    entry.ended = new Promise<void>((resolve) => (entry.end = resolve));
     const finish = () => {
       if (entry.status !== 'processing') return;
       entry.status = 'succeeded';
       entry.readyAt = Date.now();
-      entry.end?.();
     };
     if (remaining <= 0) finish();
     else entry.timer = setTimeout(finish, remaining);
@@ -173,19 +170,11 @@ export function createFixedLatencyProvider(options: FixedLatencyOptions): FixedL
       return view(entry);
     },
 
-    async settled(id) {
-      const first = await this.get(id);
-      if (first.status !== 'processing') return first;
-      await entries.get(id)?.ended;
-      return this.get(id);
-    },
-
     async cancel(id) {
       const entry = entries.get(id);
       if (!entry || entry.status !== 'processing') return;
       clearTimeout(entry.timer);
       entry.status = 'canceled';
-      entry.end?.();
       persist(entry);
     },
 

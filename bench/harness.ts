@@ -66,7 +66,7 @@ export function uniqueName(prefix: string): string {
 
 /**
  * The environment a worker's loadConfig() reads: the development defaults (local model, priced at
- * zero; retries 2/4/8 s, 4 attempts; heartbeat timeout 30 s) in a scratch directory.
+ * zero; the default retry policy and heartbeat timeout) in a scratch directory, plus `extra`.
  */
 export async function configEnv(bench: Bench, name: string, extra: Record<string, string> = {}): Promise<Record<string, string>> {
   const dir = path.join(bench.root, name);
@@ -89,16 +89,11 @@ export interface InProcessWorker {
 export async function inProcessWorker(
   bench: Bench,
   name: string,
-  options: { latencyMs: number; pollIntervalMs: number; env?: Record<string, string>; inProcessProbe?: boolean },
+  options: { latencyMs: number; pollIntervalMs: number; env?: Record<string, string> },
 ): Promise<InProcessWorker> {
   const config = loadConfig(await configEnv(bench, name, options.env));
   const taskQueue = uniqueName(`bench-${name}`);
-  const bd = await benchDeps(
-    config,
-    { latencyMs: options.latencyMs, sampleFile: bench.sample },
-    options.pollIntervalMs,
-    options.inProcessProbe ? bench.sampleFacts : undefined,
-  );
+  const bd = await benchDeps(config, { latencyMs: options.latencyMs, sampleFile: bench.sample }, options.pollIntervalMs);
   const worker = await createClipflowWorker({
     config,
     connection: bench.server.env.nativeConnection,
@@ -290,6 +285,8 @@ export async function stopChild(child: Child): Promise<void> {
   await child.exited;
 }
 
-export function loadAverage(): string {
-  return readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+/** The 1, 5 and 15 minute load averages, rounded to two decimals. */
+export function loadAverage(): [number, number, number] {
+  const [one = Number.NaN, five = Number.NaN, fifteen = Number.NaN] = os.loadavg().map((x) => Math.round(x * 100) / 100);
+  return [one, five, fifteen];
 }

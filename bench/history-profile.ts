@@ -45,13 +45,13 @@ export interface HistoryProfile {
   /** The largest single payload in the history, and where. */
   largestPayload: { bytes: number; where: string };
   /** Bytes of the payloads that grow with the number of clips. */
-  payloads: { workflowInput: number; writeReportInput: number; workflowResult: number };
+  payloads: { workflowInput: number; workflowResult: number };
   startAt: number;
   endAt: number;
   makespanMs: number;
   /** Workflow start → first generateClip scheduled (validation, jobSettings, checkBudget). */
   setupMs: number;
-  /** Last generateClip closed → workflow completed (writeReport, final workflow task). */
+  /** Last generateClip closed → workflow completed (the writeReport local activity, final workflow task). */
   tailMs: number;
   spans: ActivitySpan[];
   /** generateClip: scheduled → started (how long an activity task waits to be picked up). */
@@ -97,7 +97,7 @@ export function profileHistory(history: History, latencyMs = 0, clipActivity = '
   let wftTimedOut = 0;
   const wftTimeouts: { scheduledAt: number; afterMs: number; type: string }[] = [];
   let largestPayload = { bytes: 0, where: '' };
-  const payloads = { workflowInput: 0, writeReportInput: 0, workflowResult: 0 };
+  const payloads = { workflowInput: 0, workflowResult: 0 };
   let lastClipCompletionAt: number | undefined;
   let startAt = 0;
   let endAt = 0;
@@ -109,7 +109,6 @@ export function profileHistory(history: History, latencyMs = 0, clipActivity = '
       if (p.bytes > largestPayload.bytes) largestPayload = p;
       if (p.where === 'WORKFLOW_EXECUTION_STARTED input') payloads.workflowInput += p.bytes;
       if (p.where === 'WORKFLOW_EXECUTION_COMPLETED result') payloads.workflowResult += p.bytes;
-      if (p.where === 'ACTIVITY_TASK_SCHEDULED input (writeReport)') payloads.writeReportInput += p.bytes;
     }
     const at = eventMillis(event);
     const id = Number(event.eventId);

@@ -1,7 +1,5 @@
 /** Builds activity dependencies the way the worker does, with the fixed-latency provider and timers around probe and cost tracker. */
-import { stat } from 'node:fs/promises';
 import type { ActivityDeps } from '../src/activities/index.js';
-import type { VideoFacts } from '../src/media/probe.js';
 import type { Config } from '../src/config/index.js';
 import { createActivityDeps } from '../src/worker.js';
 import { createFixedLatencyProvider, type FixedLatencyOptions, type FixedLatencyProvider } from './fixed-latency-provider.js';
@@ -20,18 +18,9 @@ export interface BenchDeps {
   resetTimings(): void;
 }
 
-/**
- * `inProcessProbe`: a diagnostic only — answer the probe with these facts (and the file's real
- * size) instead of running ffprobe, to measure what the ffprobe process costs.
- */
-export async function benchDeps(
-  config: Config,
-  provider: FixedLatencyOptions,
-  pollIntervalMs: number,
-  inProcessProbe?: VideoFacts,
-): Promise<BenchDeps> {
+/** `pollIntervalMs`: how often the activity asks the provider about a running prediction. */
+export async function benchDeps(config: Config, provider: FixedLatencyOptions, pollIntervalMs: number): Promise<BenchDeps> {
   const base = await createActivityDeps(config);
-  const probe = inProcessProbe ? async (file: string): Promise<VideoFacts> => ({ ...inProcessProbe, sizeBytes: (await stat(file)).size }) : base.probe;
   const fixed = createFixedLatencyProvider(provider);
   const steps: StepTimings = { probeMs: [], recordCostMs: [] };
   const deps: ActivityDeps & { close(): Promise<void> } = {
@@ -42,7 +31,7 @@ export async function benchDeps(
     probe: async (file) => {
       const began = performance.now();
       try {
-        return await probe(file);
+        return await base.probe(file);
       } finally {
         steps.probeMs.push(performance.now() - began);
       }

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { promisify } from 'node:util';
 import { devServerExecutable } from '../src/dev-server/temporal-cli.js';
-import { loadAverage, REPO } from './harness.js';
+import { REPO } from './harness.js';
 
 export interface Machine {
   date: string;
@@ -15,7 +15,6 @@ export interface Machine {
   platform: string;
   temporalCli: string;
   temporalSdk: string;
-  loadAverageAtStart: string;
 }
 
 export async function describeMachine(): Promise<Machine> {
@@ -43,6 +42,5 @@ export async function describeMachine(): Promise<Machine> {
     platform: `${os.type()} ${os.release()} ${os.arch()}`,
     temporalCli,
     temporalSdk: sdk.version,
-    loadAverageAtStart: loadAverage(),
   };
 }

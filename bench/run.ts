@@ -1,117 +1,126 @@
 /**
- * clipflow benchmarks on the real Temporal dev server, with a provider of exact latency:
- *   overhead    6 clips, concurrency 3, L = 2 s: makespan vs ceil(N/C)·L and vs a promise pool
- *   throughput  100 jobs × 10 clips, L = 0, one worker: clips/s, job latency, peak RSS, events per clip
- *   crash       SIGKILL at 50% of a 12-clip job: extra wall time, duplicate creates; pool restarted from scratch
- *   large       1000 clips in one job, concurrency 50, L = 100 ms: history vs Temporal's limits, makespan vs ideal
+ * clipflow benchmarks on the real Temporal dev server, with a provider of exact latency L:
+ *   overhead    6 clips, concurrency 3, L = 2 s: makespan against ceil(N/C)·L and a promise pool
+ *   throughput  100 jobs × 10 clips, L = 0, one worker: clips/s, job latency, peak RSS
+ *   crash       SIGKILL at 50% of a 12-clip job: extra wall time, duplicate creates; the pool starts over
+ *   large       1000 clips in one job, concurrency 50, L = 100 ms: history against Temporal's limits
  *
- *   npm run bench                      (all; node --import tsx bench/run.ts)
- *   npm run bench -- --only crash      (one or more, comma separated or repeated)
+ *   npm run bench                                   all four
+ *   npm run bench -- --only crash,overhead          some
+ *   npm run bench -- --poll-interval-ms 100         how often clip activities poll the provider (default 50)
+ *   npm run bench -- --report                       rewrite docs/benchmarks.md from bench/results.json
  *
- * Results are merged into bench/results.json and docs/benchmarks.md is rewritten from it.
+ * bench/results.json holds this run only, and docs/benchmarks.md is written from it.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { REPO, startBench } from './harness.js';
-import { describeMachine, type Machine } from './machine.js';
-import { renderReport, summaryLines } from './report.js';
-import { runCrash } from './scenarios/crash.js';
-import { runLarge } from './scenarios/large.js';
-import { runOverhead } from './scenarios/overhead.js';
-import { runThroughput } from './scenarios/throughput.js';
-
-export const SCENARIOS = ['overhead', 'throughput', 'crash', 'large'] as const;
-export type ScenarioName = (typeof SCENARIOS)[number];
-
-export interface ScenarioRecord {
-  ranAt: string;
-  durationS: number;
-  machine: Machine;
-  result?: unknown;
-  error?: string;
-  /** Headline figures of earlier runs of the same scenario, newest first (for run-to-run variation). */
-  earlier?: { ranAt: string; summary: string[] }[];
-}
-
-export type Results = Partial<Record<ScenarioName, ScenarioRecord>>;
+import { loadConfig } from '../src/config/index.js';
+import { loadAverage, REPO, startBench } from './harness.js';
+import { describeMachine } from './machine.js';
+import { renderResults } from './results-table.js';
+import { SCENARIOS, type BenchResults, type ScenarioName, type ScenarioRecord } from './results.js';
+import { CRASH_DEFAULTS, runCrash } from './scenarios/crash.js';
+import { LARGE_DEFAULTS, runLarge } from './scenarios/large.js';
+import { OVERHEAD_DEFAULTS, runOverhead } from './scenarios/overhead.js';
+import { runThroughput, THROUGHPUT_DEFAULTS } from './scenarios/throughput.js';
 
 const RESULTS_FILE = path.join(REPO, 'bench', 'results.json');
 const REPORT_FILE = path.join(REPO, 'docs', 'benchmarks.md');
+const DEFAULT_POLL_INTERVAL_MS = 50;
+const USAGE = `usage: bench/run.ts [--only ${SCENARIOS.join('|')}[,...]] [--poll-interval-ms N] [--report]`;
 
-function parseArgs(argv: string[]): { selected: ScenarioName[]; reportOnly: boolean } {
-  const only: string[] = [];
-  let reportOnly = false;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === '--only') only.push(...(argv[++i] ?? '').split(','));
-    else if (arg.startsWith('--only=')) only.push(...arg.slice('--only='.length).split(','));
-    else if (arg === '--report') reportOnly = true;
-    else if (arg === '--help' || arg === '-h') {
-      console.log(`usage: bench/run.ts [--only ${SCENARIOS.join('|')}[,...]] [--report (only rewrite docs/benchmarks.md from bench/results.json)]`);
-      process.exit(0);
-    } else throw new Error(`unknown argument ${arg} (expected --only ${SCENARIOS.join('|')})`);
-  }
-  const names = only.map((n) => n.trim()).filter(Boolean);
-  for (const n of names) if (!SCENARIOS.includes(n as ScenarioName)) throw new Error(`unknown scenario "${n}" (one of ${SCENARIOS.join(', ')})`);
-  return { selected: names.length ? SCENARIOS.filter((s) => names.includes(s)) : [...SCENARIOS], reportOnly };
+interface Args {
+  selected: ScenarioName[];
+  pollIntervalMs: number;
+  reportOnly: boolean;
 }
 
-function readResults(): Results {
-  return existsSync(RESULTS_FILE) ? (JSON.parse(readFileSync(RESULTS_FILE, 'utf8')) as Results) : {};
+function parseArgs(argv: string[]): Args {
+  const only: string[] = [];
+  let pollIntervalMs = DEFAULT_POLL_INTERVAL_MS;
+  let reportOnly = false;
+  for (let i = 0; i < argv.length; i++) {
+    const [flag, inline] = argv[i]!.split('=', 2) as [string, string | undefined];
+    const value = () => inline ?? argv[++i] ?? '';
+    if (flag === '--only') only.push(...value().split(','));
+    else if (flag === '--poll-interval-ms') pollIntervalMs = Number(value());
+    else if (flag === '--report') reportOnly = true;
+    else if (flag === '--help' || flag === '-h') {
+      console.log(USAGE);
+      process.exit(0);
+    } else throw new Error(`unknown argument ${argv[i]}\n${USAGE}`);
+  }
+  if (!Number.isInteger(pollIntervalMs) || pollIntervalMs < 1) throw new Error(`--poll-interval-ms must be a positive integer, not ${pollIntervalMs}`);
+  const names = only.map((n) => n.trim()).filter(Boolean);
+  for (const n of names) if (!SCENARIOS.includes(n as ScenarioName)) throw new Error(`unknown scenario "${n}" (one of ${SCENARIOS.join(', ')})`);
+  return { selected: names.length ? SCENARIOS.filter((s) => names.includes(s)) : [...SCENARIOS], pollIntervalMs, reportOnly };
+}
+
+/** Runs one scenario, with the load average at its start and end; a failure is recorded, not thrown. */
+async function measure<R>(log: (line: string) => void, fn: () => Promise<R>): Promise<ScenarioRecord<R>> {
+  const startedAt = new Date().toISOString();
+  const start = loadAverage();
+  const began = performance.now();
+  const done = (outcome: { result: R } | { error: string }): ScenarioRecord<R> => {
+    const durationS = Math.round((performance.now() - began) / 100) / 10;
+    log(`  (${durationS} s)`);
+    return { startedAt, durationS, load: { start, end: loadAverage() }, ...outcome };
+  };
+  try {
+    return done({ result: await fn() });
+  } catch (err) {
+    const error = err instanceof Error ? (err.stack ?? err.message) : String(err);
+    log(`  FAILED: ${error}`);
+    return done({ error });
+  }
 }
 
 async function main(): Promise<number> {
-  const { selected, reportOnly } = parseArgs(process.argv.slice(2));
+  const { selected, pollIntervalMs, reportOnly } = parseArgs(process.argv.slice(2));
   if (reportOnly) {
-    writeFileSync(REPORT_FILE, renderReport(readResults()));
+    if (!existsSync(RESULTS_FILE)) throw new Error(`${RESULTS_FILE} does not exist: run the bench first`);
+    writeFileSync(REPORT_FILE, renderResults(JSON.parse(readFileSync(RESULTS_FILE, 'utf8')) as BenchResults));
     console.log(`wrote ${path.relative(process.cwd(), REPORT_FILE)} from ${path.relative(process.cwd(), RESULTS_FILE)}`);
     return 0;
   }
   // The SDK's and Core's own logs: warnings and errors only.
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const log = (line: string) => console.log(line);
+  const ranAt = new Date().toISOString();
   const began = performance.now();
   const machine = await describeMachine();
-  log(`clipflow bench: ${selected.join(', ')} — ${machine.nproc} CPUs (${machine.cpuModel}), ${machine.memoryGiB} GiB, node ${machine.node}, load ${machine.loadAverageAtStart}`);
+  log(`clipflow bench: ${selected.join(', ')}; poll every ${pollIntervalMs} ms; ${machine.nproc} CPUs (${machine.cpuModel}), node ${machine.node}, load ${loadAverage().join(' ')}`);
   const bench = await startBench(log);
-  const results = readResults();
-  const run: Record<ScenarioName, () => Promise<unknown>> = {
-    overhead: () => runOverhead(bench, log),
-    throughput: () => runThroughput(bench, log),
-    crash: () => runCrash(bench, log),
-    large: () => runLarge(bench, log),
+  const scenarios: BenchResults['scenarios'] = {};
+  const run: Record<ScenarioName, () => Promise<ScenarioRecord<unknown>>> = {
+    overhead: async () => (scenarios.overhead = await measure(log, () => runOverhead(bench, log, { ...OVERHEAD_DEFAULTS, pollIntervalMs }))),
+    throughput: async () => (scenarios.throughput = await measure(log, () => runThroughput(bench, log, { ...THROUGHPUT_DEFAULTS, pollIntervalMs }))),
+    crash: async () => (scenarios.crash = await measure(log, () => runCrash(bench, log, { ...CRASH_DEFAULTS, pollIntervalMs }))),
+    large: async () => (scenarios.large = await measure(log, () => runLarge(bench, log, { ...LARGE_DEFAULTS, pollIntervalMs }))),
   };
   let failed = false;
   try {
     for (const name of selected) {
       log(`\n== ${name}`);
-      const t = performance.now();
-      const record: ScenarioRecord = { ranAt: new Date().toISOString(), durationS: 0, machine };
-      try {
-        record.result = await run[name]();
-      } catch (err) {
-        failed = true;
-        record.error = err instanceof Error ? (err.stack ?? err.message) : String(err);
-        log(`  FAILED: ${record.error}`);
-      }
-      record.durationS = Math.round((performance.now() - t) / 100) / 10;
-      log(`  (${record.durationS} s)`);
-      const previous = results[name];
-      if (record.result !== undefined || !previous) {
-        if (previous?.result !== undefined) {
-          record.earlier = [{ ranAt: previous.ranAt, summary: summaryLines({ [name]: previous }, [name]).slice(1) }, ...(previous.earlier ?? [])].slice(0, 5);
-        }
-        results[name] = record;
-      }
+      if ((await run[name]()).error) failed = true;
     }
   } finally {
     await bench.close();
   }
+  const results: BenchResults = {
+    ranAt,
+    durationS: Math.round((performance.now() - began) / 1000),
+    machine,
+    settings: { pollIntervalMs, replicateDefaultPollIntervalMs: loadConfig({}).replicate.pollIntervalMs },
+    sample: bench.sampleFacts,
+    scenarios,
+  };
   writeFileSync(RESULTS_FILE, `${JSON.stringify(results, null, 2)}\n`);
-  writeFileSync(REPORT_FILE, renderReport(results));
-  log(`\n${summaryLines(results, selected).join('\n')}`);
-  log(`\nwrote ${path.relative(process.cwd(), REPORT_FILE)} and ${path.relative(process.cwd(), RESULTS_FILE)} (${((performance.now() - began) / 1000).toFixed(0)} s in all)`);
+  const report = renderResults(results);
+  writeFileSync(REPORT_FILE, report);
+  log(`\n${report}`);
+  log(`wrote ${path.relative(process.cwd(), REPORT_FILE)} and ${path.relative(process.cwd(), RESULTS_FILE)} (${results.durationS} s in all)`);
   return failed ? 1 : 0;
 }
 

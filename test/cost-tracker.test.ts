@@ -1,14 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { copyFile, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { PGlite } from '@electric-sql/pglite';
+import { PGlite, types } from '@electric-sql/pglite';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCostTracker } from '../src/cost/create-tracker.js';
+import { COST_MIGRATIONS_DIR, migrate } from '../src/cost/migrate.js';
 import { createPgCostTracker } from '../src/cost/pg-tracker.js';
-import { pgliteCostDir } from '../src/cost/pglite-tracker.js';
+import { pgliteCostDir, pgliteRunner } from '../src/cost/pglite-tracker.js';
+import { createSqlCostTracker } from '../src/cost/sql-tracker.js';
 import type { CostEntry, CostTracker } from '../src/cost/tracker.js';
 
 /**
@@ -22,7 +23,7 @@ import type { CostEntry, CostTracker } from '../src/cost/tracker.js';
  */
 const DATABASE_URL = process.env.DATABASE_URL;
 const RUN = `t${Date.now().toString(36)}${randomUUID().slice(0, 8)}`;
-const MIGRATIONS = ['001_cost_entries'];
+const MIGRATIONS = ['001_cost_entries', '002_cost_entries_seq'];
 
 if (!DATABASE_URL) {
   console.warn(
@@ -194,12 +195,17 @@ describe.each(backends)('cost tracker on $name', (backend) => {
 
     it('lists entries in the order they were recorded', async () => {
       const jobId = job('order');
-      await tracker.record(entry(jobId, { clipIndex: 2, key: 'x' }));
-      await sleep(5);
-      await tracker.record(entry(jobId, { clipIndex: 0, key: 'y' }));
-      await sleep(5);
-      await tracker.record(entry(jobId, { clipIndex: 1, key: 'z' }));
-      expect((await tracker.entries(jobId)).map((e) => e.clipIndex)).toEqual([2, 0, 1]);
+      // Back to back, so several may share a timestamp: the order must not depend on the clock.
+      const recorded = [
+        { clipIndex: 2, key: 'x' },
+        { clipIndex: 0, key: 'z' },
+        { clipIndex: 1, key: 'y' },
+        { clipIndex: 0, key: 'a' },
+      ];
+      for (const over of recorded) await tracker.record(entry(jobId, over));
+      // Recording one again does not move it.
+      expect(await tracker.record(entry(jobId, recorded[0]))).toBe(false);
+      expect((await tracker.entries(jobId)).map(({ clipIndex, key }) => ({ clipIndex, key }))).toEqual(recorded);
     });
 
     it('rejects a negative amount (the table refuses it) and a fractional one', async () => {
@@ -246,6 +252,41 @@ describe.each(backends)('cost tracker on $name', (backend) => {
 
       tracker = await backend.open();
     });
+  });
+});
+
+describe('002_cost_entries_seq on a database made before it (PGlite, in memory)', () => {
+  it('numbers the existing rows in recorded order, and rows recorded at one instant keep the order they were recorded in', async () => {
+    const db = await PGlite.create({ parsers: { [types.INT8]: (value: string) => value } });
+    const runner = pgliteRunner(db);
+    const tracker = createSqlCostTracker(runner, () => db.close());
+    const only001 = await mkdtemp(path.join(os.tmpdir(), 'clipflow-cost-001-'));
+    try {
+      await copyFile(path.join(COST_MIGRATIONS_DIR, '001_cost_entries.sql'), path.join(only001, '001_cost_entries.sql'));
+      expect(await migrate(runner, only001)).toEqual(['001_cost_entries']);
+      // Rows as the first schema held them; two share a timestamp, and the key breaks that tie.
+      await db.exec(`INSERT INTO cost_entries (job_id, stage, clip_index, key, amount_micro_usd, recorded_at) VALUES
+        ('j', 'video', 1, 'b', 1, '2026-01-01T00:00:03Z'),
+        ('j', 'video', 0, 'c', 2, '2026-01-01T00:00:01Z'),
+        ('j', 'video', 0, 'a', 3, '2026-01-01T00:00:02Z'),
+        ('j', 'video', 0, 'b', 4, '2026-01-01T00:00:02Z')`);
+      expect(await migrate(runner)).toEqual(['002_cost_entries_seq']);
+      const keys = async () => (await tracker.entries('j')).map((e) => `${e.clipIndex}${e.key}`);
+      expect(await keys()).toEqual(['0c', '0a', '0b', '1b']);
+
+      // One transaction: every row gets the same now(), and they still come back as inserted.
+      await db.exec(`BEGIN;
+        INSERT INTO cost_entries (job_id, stage, clip_index, key, amount_micro_usd) VALUES ('j', 'video', 2, 'z', 5);
+        INSERT INTO cost_entries (job_id, stage, clip_index, key, amount_micro_usd) VALUES ('j', 'video', 2, 'a', 6);
+        COMMIT`);
+      const tied = await db.query<{ n: number }>("SELECT count(DISTINCT recorded_at)::int AS n FROM cost_entries WHERE clip_index = 2");
+      expect(tied.rows[0]?.n).toBe(1);
+      expect(await tracker.record({ jobId: 'j', stage: 'video', clipIndex: 1, key: 'a', amountMicroUsd: 7 })).toBe(true);
+      expect(await keys()).toEqual(['0c', '0a', '0b', '1b', '2z', '2a', '1a']);
+    } finally {
+      await tracker.close();
+      await rm(only001, { recursive: true, force: true });
+    }
   });
 });
 

@@ -6,6 +6,7 @@
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createClipflowClient } from '../../src/client.js';
+import { loadConfig } from '../../src/config/index.js';
 import type { PoolSpec } from '../child-spec.js';
 import { readCreates } from '../fixed-latency-provider.js';
 import { configEnv, spawnScript, spawnWorker, stopChild, uniqueName, type Bench, type Child } from '../harness.js';
@@ -17,11 +18,11 @@ export interface CrashParams {
   concurrency: number;
   latencyMs: number;
   pollIntervalMs: number;
-  /** CLIP_HEARTBEAT_TIMEOUT_S values to crash under: the default (30) and a short one. */
+  /** CLIP_HEARTBEAT_TIMEOUT_S values to crash under (empty: only the configured default). */
   heartbeatTimeoutsS: number[];
 }
 
-export const CRASH_DEFAULTS: CrashParams = { clips: 12, concurrency: 3, latencyMs: 2000, pollIntervalMs: 50, heartbeatTimeoutsS: [30, 5] };
+export const CRASH_DEFAULTS: Omit<CrashParams, 'pollIntervalMs'> = { clips: 12, concurrency: 3, latencyMs: 2000, heartbeatTimeoutsS: [] };
 
 interface Duplicates {
   creates: number;
@@ -61,6 +62,8 @@ export interface PoolCrashRun extends Duplicates {
 
 export interface CrashResult {
   params: CrashParams;
+  /** CLIP_HEARTBEAT_TIMEOUT_S when unset, as loadConfig gives it. */
+  defaultHeartbeatTimeoutS: number;
   temporalBaselineMs: number;
   poolBaselineMs: number;
   temporal: TemporalCrashRun[];
@@ -94,11 +97,13 @@ async function until(what: string, check: () => Promise<boolean> | boolean, time
   }
 }
 
-export async function runCrash(bench: Bench, log: (line: string) => void, params = CRASH_DEFAULTS): Promise<CrashResult> {
+export async function runCrash(bench: Bench, log: (line: string) => void, params: CrashParams): Promise<CrashResult> {
   const { clips, concurrency, latencyMs, pollIntervalMs } = params;
   const half = Math.ceil(clips / 2);
   const prompts = clipPrompts(clips);
   const client = bench.server.env.client;
+  const defaultHeartbeatTimeoutS = loadConfig({}).job.heartbeatTimeoutS;
+  const heartbeatTimeoutsS = params.heartbeatTimeoutsS.length ? params.heartbeatTimeoutsS : [defaultHeartbeatTimeoutS];
 
   // Uncrashed Temporal makespan, with the worker in a child process as in the crash runs.
   let temporalBaselineMs: number;
@@ -116,7 +121,7 @@ export async function runCrash(bench: Bench, log: (line: string) => void, params
   }
 
   const temporal: TemporalCrashRun[] = [];
-  for (const heartbeatTimeoutS of params.heartbeatTimeoutsS) {
+  for (const heartbeatTimeoutS of heartbeatTimeoutsS) {
     const name = `crash-hb${heartbeatTimeoutS}`;
     const taskQueue = uniqueName(`bench-${name}`);
     const shared = await configEnv(bench, name, { CLIP_HEARTBEAT_TIMEOUT_S: String(heartbeatTimeoutS) });
@@ -234,5 +239,5 @@ export async function runCrash(bench: Bench, log: (line: string) => void, params
     `  pool: killed at ${(pool.killAfterMs / 1000).toFixed(2)} s, restarted from scratch: wall ${(wallMs / 1000).toFixed(2)} s (+${(pool.extraMs / 1000).toFixed(2)} s); ` +
       `creates ${pool.creates}, duplicates ${pool.duplicates} (of completed-before-kill ${pool.duplicatesOfCompletedBeforeKill})`,
   );
-  return { params, temporalBaselineMs, poolBaselineMs, temporal, pool };
+  return { params, defaultHeartbeatTimeoutS, temporalBaselineMs, poolBaselineMs, temporal, pool };
 }

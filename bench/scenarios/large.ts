@@ -1,8 +1,8 @@
 /** 4. A large job: 1000 clips in one workflow, concurrency 50, L = 100 ms; history size against Temporal's limits. */
-import { cpuMs, devServerPid, inProcessWorker, loadAverage, uniqueName, type Bench } from '../harness.js';
+import { cpuMs, devServerPid, inProcessWorker, uniqueName, type Bench } from '../harness.js';
 import { clipPrompts } from '../prompts.js';
 import { profileHistory } from '../history-profile.js';
-import { spawnBlockMs, startLoopMonitor, type LoopDelay } from '../event-loop.js';
+import { startLoopMonitor, type LoopDelay } from '../event-loop.js';
 import { summarize, type Summary } from '../stats.js';
 
 export interface LargeParams {
@@ -12,7 +12,7 @@ export interface LargeParams {
   pollIntervalMs: number;
 }
 
-export const LARGE_DEFAULTS: LargeParams = { clips: 1000, concurrency: 50, latencyMs: 100, pollIntervalMs: 50 };
+export const LARGE_DEFAULTS: Omit<LargeParams, 'pollIntervalMs'> = { clips: 1000, concurrency: 50, latencyMs: 100 };
 
 /** Temporal's defaults (server dynamic config limit.historyCount.*, limit.historySize.*, limit.blobSize.*). */
 export const LIMITS = {
@@ -65,12 +65,10 @@ export interface LargeResult {
     recordCostMs: Summary;
   };
   cpu: { benchProcessMs: number; benchProcessUserMs: number; benchProcessSystemMs: number; serverMs: number; ffprobeMs: number; wallMs: number };
-  /** The worker's (this process's) event loop during the job, and what one ffprobe spawn() blocks it for. */
+  /** The worker's (this process's) event loop during the job. */
   loopDelay: LoopDelay;
-  spawnBlock: { medianMs: number; rssMiB: number };
   /** Sizes of the payloads that grow with the job. */
-  payloads: { workflowInput: number; writeReportInput: number; workflowResult: number };
-  loadAverage: { before: string; after: string };
+  payloads: { workflowInput: number; workflowResult: number };
 }
 
 /** Mean number of spans in flight over [from, to]. */
@@ -79,13 +77,12 @@ function meanOverlap(spans: { startedAt: number; endedAt: number }[], from: numb
   return busy / (to - from);
 }
 
-export async function runLarge(bench: Bench, log: (line: string) => void, params = LARGE_DEFAULTS): Promise<LargeResult> {
+export async function runLarge(bench: Bench, log: (line: string) => void, params: LargeParams): Promise<LargeResult> {
   const { clips, concurrency, latencyMs, pollIntervalMs } = params;
   const idealMs = Math.ceil(clips / concurrency) * latencyMs;
   const w = await inProcessWorker(bench, 'large', { latencyMs, pollIntervalMs });
   try {
     const serverPid = devServerPid();
-    const loadBefore = loadAverage();
     const cpu0 = { self: process.cpuUsage(), server: serverPid ? cpuMs(serverPid) : Number.NaN, children: cpuMs(process.pid, true) - cpuMs(process.pid) };
     const loop = startLoopMonitor();
     const jobId = uniqueName('large');
@@ -109,7 +106,6 @@ export async function runLarge(bench: Bench, log: (line: string) => void, params
       ffprobeMs: cpuMs(process.pid, true) - cpuMs(process.pid) - cpu0.children,
       wallMs: makespanMs,
     };
-    const loadAfter = loadAverage();
     const history = await handle.raw.fetchHistory();
     const described = await handle.raw.describe();
     const p = profileHistory(history, latencyMs);
@@ -125,7 +121,7 @@ export async function runLarge(bench: Bench, log: (line: string) => void, params
     const timings = w.bd.timings();
     const perClipEvents = p.events / clips;
     const perClipBytes = p.bytes / clips;
-    // The largest payload (the result, or writeReport's input) grows with the clips; the rest is fixed.
+    // The largest payload (the workflow result) grows with the clips; the rest is fixed.
     const payloadPerClip = p.largestPayload.bytes / clips;
     return {
       params,
@@ -169,9 +165,7 @@ export async function runLarge(bench: Bench, log: (line: string) => void, params
       },
       cpu,
       loopDelay,
-      spawnBlock: await spawnBlockMs(),
       payloads: p.payloads,
-      loadAverage: { before: loadBefore, after: loadAfter },
     };
   } finally {
     await w.stop();

@@ -1,6 +1,6 @@
 /** 1. Overhead: 6 clips, concurrency 3, L = 2 s, Temporal vs an in-process promise pool, repeated. */
 import { createActivities } from '../../src/activities/index.js';
-import { clipPrompts, inProcessWorker, loadAverage, uniqueName, type Bench, type InProcessWorker } from '../harness.js';
+import { clipPrompts, inProcessWorker, uniqueName, type Bench, type InProcessWorker } from '../harness.js';
 import { profileHistory, type HistoryProfile } from '../history-profile.js';
 import { runPool } from '../pool.js';
 import { median, summarize, type Summary } from '../stats.js';
@@ -11,8 +11,6 @@ export interface OverheadParams {
   latencyMs: number;
   pollIntervalMs: number;
   reps: number;
-  /** Repetitions of each diagnostic variant (0 skips them). */
-  variantReps: number;
 }
 
 export interface OverheadRun {
@@ -49,14 +47,6 @@ export interface StepProfile {
   eventsByType: Record<string, number>;
 }
 
-export interface OverheadVariant {
-  name: string;
-  pollIntervalMs: number;
-  inProcessProbe: boolean;
-  temporal: Summary;
-  profile: StepProfile;
-}
-
 export interface OverheadResult {
   params: OverheadParams;
   idealMs: number;
@@ -69,12 +59,9 @@ export interface OverheadResult {
   profile: StepProfile;
   target: { ratio: number; medianRatio: number; maxRatio: number; pass: boolean };
   poolRatio: { median: number; max: number };
-  /** Diagnostics: the same job with a finer poll and/or without the ffprobe process. */
-  variants: OverheadVariant[];
-  loadAverage: { before: string; after: string };
 }
 
-export const OVERHEAD_DEFAULTS: OverheadParams = { clips: 6, concurrency: 3, latencyMs: 2000, pollIntervalMs: 50, reps: 5, variantReps: 3 };
+export const OVERHEAD_DEFAULTS: Omit<OverheadParams, 'pollIntervalMs'> = { clips: 6, concurrency: 3, latencyMs: 2000, reps: 5 };
 
 function stepProfile(w: InProcessWorker, runs: OverheadRun[], profiles: HistoryProfile[]): StepProfile {
   const timings = w.bd.timings();
@@ -99,11 +86,10 @@ function stepProfile(w: InProcessWorker, runs: OverheadRun[], profiles: HistoryP
   };
 }
 
-export async function runOverhead(bench: Bench, log: (line: string) => void, params = OVERHEAD_DEFAULTS): Promise<OverheadResult> {
+export async function runOverhead(bench: Bench, log: (line: string) => void, params: OverheadParams): Promise<OverheadResult> {
   const { clips, concurrency, latencyMs, pollIntervalMs, reps } = params;
   const idealMs = Math.ceil(clips / concurrency) * latencyMs;
   const prompts = clipPrompts(clips);
-  const loadBefore = loadAverage();
 
   async function temporalOnce(w: InProcessWorker): Promise<{ ms: number; profile: HistoryProfile }> {
     const jobId = uniqueName('overhead');
@@ -147,7 +133,6 @@ export async function runOverhead(bench: Bench, log: (line: string) => void, par
   }
 
   const w = await inProcessWorker(bench, 'overhead', { latencyMs, pollIntervalMs });
-  let main: Omit<OverheadResult, 'variants' | 'loadAverage'>;
   try {
     // One unmeasured round first: the first workflow on a fresh worker pays for its V8 context.
     const warm = await temporalOnce(w);
@@ -171,7 +156,7 @@ export async function runOverhead(bench: Bench, log: (line: string) => void, par
     const temporal = summarize(runs.map((r) => r.temporalMs));
     const pool = summarize(runs.map((r) => r.poolMs!));
     const ratio = 1.05;
-    main = {
+    return {
       params,
       idealMs,
       warmup: { temporalMs: warm.ms, poolMs: warmPool },
@@ -191,31 +176,4 @@ export async function runOverhead(bench: Bench, log: (line: string) => void, par
   } finally {
     await w.stop();
   }
-
-  // Diagnostics: which part of the overhead is polling and which is the ffprobe process.
-  const variants: OverheadVariant[] = [];
-  const specs = [
-    { name: 'poll every 10 ms', pollIntervalMs: 10, inProcessProbe: false },
-    { name: 'poll every 10 ms, no ffprobe process', pollIntervalMs: 10, inProcessProbe: true },
-  ];
-  for (const spec of params.variantReps > 0 ? specs : []) {
-    const v = await inProcessWorker(bench, `overhead-${spec.pollIntervalMs}-${spec.inProcessProbe}`, { latencyMs, ...spec });
-    try {
-      await temporalOnce(v);
-      v.bd.resetTimings();
-      const runs: OverheadRun[] = [];
-      const profiles: HistoryProfile[] = [];
-      for (let i = 0; i < params.variantReps; i++) {
-        const t = await temporalOnce(v);
-        profiles.push(t.profile);
-        runs.push(describeRun(t));
-      }
-      const temporal = summarize(runs.map((r) => r.temporalMs));
-      variants.push({ ...spec, temporal, profile: stepProfile(v, runs, profiles) });
-      log(`  variant "${spec.name}": median ${(temporal.median / 1000).toFixed(3)} s, max ${(temporal.max / 1000).toFixed(3)} s (${runs.length} runs)`);
-    } finally {
-      await v.stop();
-    }
-  }
-  return { ...main, variants, loadAverage: { before: loadBefore, after: loadAverage() } };
 }

@@ -1,7 +1,7 @@
 /** 2. Throughput: 100 jobs × 10 clips, L = 0, one worker (in a child process) with its default concurrency settings. */
 import { createClipflowClient, type JobHandle } from '../../src/client.js';
 import { loadConfig } from '../../src/config/index.js';
-import { configEnv, cpuMs, cpuSplitMs, devServerPid, loadAverage, procStatusKb, spawnWorker, stopChild, uniqueName, type Bench } from '../harness.js';
+import { configEnv, cpuMs, cpuSplitMs, devServerPid, procStatusKb, spawnWorker, stopChild, uniqueName, type Bench } from '../harness.js';
 import { clipPrompts } from '../prompts.js';
 import { profileHistory } from '../history-profile.js';
 import type { LoopDelay } from '../event-loop.js';
@@ -64,12 +64,11 @@ export interface ThroughputResult {
     saveMs: Summary;
     recordCostMs: Summary;
   };
-  loadAverage: { before: string; after: string };
 }
 
-export const THROUGHPUT_DEFAULTS: ThroughputParams = { jobs: 100, clipsPerJob: 10, latencyMs: 0, pollIntervalMs: 50, sampledHistories: 10 };
+export const THROUGHPUT_DEFAULTS: Omit<ThroughputParams, 'pollIntervalMs'> = { jobs: 100, clipsPerJob: 10, latencyMs: 0, sampledHistories: 10 };
 
-export async function runThroughput(bench: Bench, log: (line: string) => void, params = THROUGHPUT_DEFAULTS): Promise<ThroughputResult> {
+export async function runThroughput(bench: Bench, log: (line: string) => void, params: ThroughputParams): Promise<ThroughputResult> {
   const { jobs, clipsPerJob, latencyMs, pollIntervalMs } = params;
   const taskQueue = uniqueName('bench-throughput');
   const env = await configEnv(bench, 'throughput');
@@ -86,7 +85,6 @@ export async function runThroughput(bench: Bench, log: (line: string) => void, p
       /* exited */
     }
   }, 250);
-  const loadBefore = loadAverage();
   const cpu0 = { split: cpuSplitMs(worker.pid), worker: cpuMs(worker.pid), workerAll: cpuMs(worker.pid, true), server: serverPid ? cpuMs(serverPid) : Number.NaN, self: process.cpuUsage() };
 
   const prompts = clipPrompts(clipsPerJob);
@@ -114,7 +112,6 @@ export async function runThroughput(bench: Bench, log: (line: string) => void, p
   const selfCpu = process.cpuUsage(cpu0.self);
   const peakRssMiB = procStatusKb(worker.pid, 'VmHWM') / 1024;
   const serverPeakMiB = serverPid ? procStatusKb(serverPid, 'VmHWM') / 1024 : Number.NaN;
-  const loadAfter = loadAverage();
 
   // Histories of evenly spaced jobs: events per clip, and where the time went.
   const step = Math.max(1, Math.floor(jobs / params.sampledHistories));
@@ -174,6 +171,5 @@ export async function runThroughput(bench: Bench, log: (line: string) => void, p
       saveMs: summarize(t.saveMs ?? []),
       recordCostMs: summarize(t.recordCostMs ?? []),
     },
-    loadAverage: { before: loadBefore, after: loadAfter },
   };
 }

@@ -48,7 +48,7 @@ export function createSqlCostTracker(db: SqlRunner, close: () => Promise<void>):
         `SELECT job_id, stage, clip_index, key, amount_micro_usd, model
            FROM cost_entries
           WHERE job_id = $1
-          ORDER BY recorded_at, clip_index, stage, key`,
+          ORDER BY seq`,
         [jobId],
       );
       return result.rows.map(toEntry);

@@ -19,6 +19,7 @@ export interface CostTracker {
   getTotalCost(jobId: string): Promise<MicroUsd>;
   /** Returns true when the entry was new, false when it had been recorded before. */
   record(entry: CostEntry): Promise<boolean>;
+  /** The job's entries in the order they were first recorded. */
   entries(jobId: string): Promise<CostEntry[]>;
   close(): Promise<void>;
 }

@@ -2,7 +2,6 @@ import { execFile } from 'node:child_process';
 import { stat } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { ClipflowError, FailureType } from '../shared/failures.js';
-import { readMp4Facts } from './mp4-facts.js';
 
 const run = promisify(execFile);
 
@@ -22,28 +21,33 @@ export interface ClipRequirements {
 
 export type Probe = (path: string) => Promise<VideoFacts>;
 
-/**
- * Reads the facts in-process from the MP4 box structure (readMp4Facts) when it can, which
- * saves an ffprobe spawn per clip; anything it cannot parse goes to ffprobe.
- */
-export function createProbe(ffprobe: string): Probe {
-  const viaFfprobe = createFfprobeProbe(ffprobe);
-  return async function probe(file) {
-    return (await readMp4Facts(file)) ?? viaFfprobe(file);
-  };
+/** ffprobe reads a clip's header in well under a second; one that runs this long is killed. */
+export const DEFAULT_PROBE_TIMEOUT_MS = 30_000;
+
+/** ffprobe was killed at its time limit (an overloaded machine, or a file it cannot get through). */
+export class ProbeTimeoutError extends Error {
+  override readonly name = 'ProbeTimeoutError';
+  constructor(
+    readonly file: string,
+    readonly timeoutMs: number,
+  ) {
+    super(`ffprobe did not finish reading ${file} within ${timeoutMs} ms`);
+  }
 }
 
-/** The ffprobe path alone: spawns ffprobe for the first video stream and the container duration. */
-export function createFfprobeProbe(ffprobe: string): Probe {
-  return async function ffprobeProbe(file) {
+/** Every clip fact comes from ffprobe: the first video stream and the container duration. */
+export function createProbe(ffprobe: string, options: { timeoutMs?: number } = {}): Probe {
+  const timeoutMs = options.timeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS;
+  return async function probe(file) {
     const { size } = await stat(file);
-    const { stdout } = await run(ffprobe, [
-      '-v', 'error',
-      '-select_streams', 'v:0',
-      '-show_entries', 'stream=width,height,codec_name:format=duration',
-      '-of', 'json',
-      file,
-    ]);
+    const args = ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=width,height,codec_name:format=duration', '-of', 'json', file];
+    let stdout: string;
+    try {
+      ({ stdout } = await run(ffprobe, args, { timeout: timeoutMs, killSignal: 'SIGKILL' }));
+    } catch (err) {
+      if ((err as { killed?: boolean }).killed) throw new ProbeTimeoutError(file, timeoutMs);
+      throw err;
+    }
     const parsed = JSON.parse(stdout) as {
       streams?: { width?: number; height?: number; codec_name?: string }[];
       format?: { duration?: string };
