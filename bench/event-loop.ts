@@ -1,6 +1,6 @@
 /** How long the main thread was blocked: the event-loop delay, and what one child-process spawn costs it. */
 import { spawn } from 'node:child_process';
-import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { mediaBinaries } from '../src/media/binaries.js';
 
 export interface LoopDelay {
@@ -10,7 +10,7 @@ export interface LoopDelay {
   maxMs: number;
 }
 
-export function startLoopMonitor(): { stop(): LoopDelay; histogram: IntervalHistogram } {
+export function startLoopMonitor(): { stop(): LoopDelay; histogram: ReturnType<typeof monitorEventLoopDelay> } {
   const histogram = monitorEventLoopDelay({ resolution: 10 });
   histogram.enable();
   return {
