@@ -1,8 +1,8 @@
 # clipflow worker: runs the generateClips workflow and its activities on a Temporal task queue.
 # No build step: tsx runs the TypeScript sources directly (tsx is a runtime dependency), and
 # ffmpeg/ffprobe come from the @ffmpeg-installer / @ffprobe-installer npm packages, so the image
-# needs no system ffmpeg.
-FROM node:20-bookworm-slim
+# needs no system ffmpeg. Node.js 24 LTS, as in CI (.ci/run).
+FROM node:24-bookworm-slim
 
 ENV NODE_ENV=production \
     OUTPUT_DIR=/data/outputs \

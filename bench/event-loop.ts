@@ -1,5 +1,5 @@
 /** How long the main thread was blocked: the event-loop delay. */
-import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 
 export interface LoopDelay {
   meanMs: number;
@@ -8,7 +8,7 @@ export interface LoopDelay {
   maxMs: number;
 }
 
-export function startLoopMonitor(): { stop(): LoopDelay; histogram: IntervalHistogram } {
+export function startLoopMonitor(): { stop(): LoopDelay; histogram: ReturnType<typeof monitorEventLoopDelay> } {
   const histogram = monitorEventLoopDelay({ resolution: 10 });
   histogram.enable();
   return {

@@ -1,39 +1,71 @@
 #!/usr/bin/env bash
-# Prints the path of a Temporal CLI (dev server) binary, building it once if needed.
-# Order: $TEMPORAL_CLI_PATH, a `temporal` on PATH, the cache outside the checkout, a Go build
-# into that cache. Prints nothing and exits 3 when none is possible (the caller then lets the
-# Temporal SDK download its own).
+# The Temporal CLI (dev server) binary clipflow runs, pinned to one version.
+#
+#   provision-temporal.sh find    print the path of one already on this machine; exit 3 if none
+#   provision-temporal.sh build   build it once with Go into the cache and print its path; exit 3 without Go
+#   provision-temporal.sh dir     print the cache directory (the Temporal SDK's download goes there too)
+#   provision-temporal.sh         find, else build (CI: it has no internet for the SDK's download)
+#
+# find looks at $TEMPORAL_CLI_PATH, a `temporal` on PATH, then the cache outside the checkout,
+# ${CLIPFLOW_CACHE_DIR:-~/.cache/clipflow}/temporal-cli-v1.5.1/, which holds a Go build (`temporal`)
+# or the SDK's download (`temporal-v1.5.1`). src/dev-server/temporal-cli.ts tries that download
+# (seconds) before a build (minutes). Only paths go to stdout; everything else to stderr.
 set -euo pipefail
 
 VERSION="v1.5.1" # later tags carry a replace directive and cannot be `go install`ed
 CACHE_DIR="${CLIPFLOW_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/clipflow}/temporal-cli-${VERSION}"
-BIN="$CACHE_DIR/temporal"
+BUILT="$CACHE_DIR/temporal"
+DOWNLOADED="$CACHE_DIR/temporal-${VERSION}" # the name the SDK gives its download
+BUILD_TIME="about 4 minutes on 2 cores" # measured here, with Go's module cache empty
 
-if [[ -n "${TEMPORAL_CLI_PATH:-}" ]]; then
-  [[ -x "$TEMPORAL_CLI_PATH" ]] || { echo "TEMPORAL_CLI_PATH=$TEMPORAL_CLI_PATH is not an executable file" >&2; exit 2; }
-  echo "$TEMPORAL_CLI_PATH"; exit 0
-fi
-if on_path="$(command -v temporal 2>/dev/null)"; then echo "$on_path"; exit 0; fi
-if [[ -x "$BIN" ]]; then echo "$BIN"; exit 0; fi
-if ! command -v go >/dev/null 2>&1; then
-  echo "no Temporal CLI and no Go toolchain: the Temporal SDK will download the dev server" >&2
-  exit 3
-fi
+cached() {
+  local bin
+  for bin in "$BUILT" "$DOWNLOADED"; do
+    if [[ -x "$bin" ]]; then echo "$bin"; return 0; fi
+  done
+  return 1
+}
 
-mkdir -p "$CACHE_DIR"
-# One build at a time: parallel test files may all ask at once.
-exec 9>"$CACHE_DIR/.lock"
-flock 9
-if [[ -x "$BIN" ]]; then echo "$BIN"; exit 0; fi
+find_cli() {
+  if [[ -n "${TEMPORAL_CLI_PATH:-}" ]]; then
+    [[ -x "$TEMPORAL_CLI_PATH" ]] || { echo "TEMPORAL_CLI_PATH=$TEMPORAL_CLI_PATH is not an executable file" >&2; exit 2; }
+    echo "$TEMPORAL_CLI_PATH"; return 0
+  fi
+  command -v temporal 2>/dev/null && return 0
+  cached
+}
 
-echo "building the Temporal CLI $VERSION into $CACHE_DIR (once; a few minutes on 2 cores)" >&2
-build() { GOBIN="$CACHE_DIR/.build" CGO_ENABLED=0 go install "github.com/temporalio/cli/cmd/temporal@$VERSION" >&2; }
-if ! build; then
-  # The checksum database may be out of reach while the module proxy is not; for this one
-  # pinned build the proxy alone is trusted.
-  echo "retrying with GOSUMDB=off (module proxy only)" >&2
-  GOSUMDB=off build
-fi
-mv "$CACHE_DIR/.build/temporal" "$BIN"
-rmdir "$CACHE_DIR/.build" 2>/dev/null || true
-echo "$BIN"
+build_cli() {
+  if ! command -v go >/dev/null 2>&1; then
+    echo "no Go toolchain to build the Temporal CLI $VERSION with" >&2
+    exit 3
+  fi
+  mkdir -p "$CACHE_DIR"
+  # One build at a time: parallel test files may all ask at once.
+  exec 9>"$CACHE_DIR/.lock"
+  if ! flock -n 9; then
+    echo "another process is building the Temporal CLI into $CACHE_DIR; waiting for it" >&2
+    flock 9
+  fi
+  cached && return 0
+
+  echo "building the Temporal CLI $VERSION from source with Go into $CACHE_DIR (once; $BUILD_TIME)" >&2
+  build() { GOBIN="$CACHE_DIR/.build" CGO_ENABLED=0 go install "github.com/temporalio/cli/cmd/temporal@$VERSION" >&2; }
+  if ! build; then
+    # The checksum database may be out of reach while the module proxy is not; for this one
+    # pinned build the proxy alone is trusted.
+    echo "retrying with GOSUMDB=off (module proxy only)" >&2
+    GOSUMDB=off build
+  fi
+  mv "$CACHE_DIR/.build/temporal" "$BUILT"
+  rmdir "$CACHE_DIR/.build" 2>/dev/null || true
+  echo "$BUILT"
+}
+
+case "${1:-}" in
+  find) find_cli || exit 3 ;;
+  build) build_cli ;;
+  dir) echo "$CACHE_DIR" ;;
+  "") find_cli || build_cli ;;
+  *) echo "usage: provision-temporal.sh [find|build|dir]" >&2; exit 2 ;;
+esac

@@ -23,7 +23,7 @@ const backends = [
   { name: 'PGlite', env: {} as Record<string, string> },
   { name: 'PostgreSQL', env: process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : undefined },
 ];
-if (!backends[1]!.env) console.warn('DATABASE_URL is not set: the budget suite runs on PGlite only (.ci/run sets it)');
+if (!backends[1]!.env) console.warn('DATABASE_URL is not set: the budget suite runs on PGlite only (the globalSetup in vitest.config.ts sets it)');
 
 describe.each(backends.filter((b) => b.env))('budget that holds, costs on $name', ({ env: dbEnv }) => {
   const env = (extra: Record<string, string>) => ({ ...dbEnv!, ...extra });

@@ -312,8 +312,8 @@ describe('Dockerfile', () => {
     });
   const index = (pred: (i: { op: string; args: string }) => boolean): number => instructions.findIndex(pred);
 
-  it('builds on node:20-bookworm-slim in /app', () => {
-    expect(instructions[0]).toEqual({ op: 'FROM', args: 'node:20-bookworm-slim' });
+  it('builds on node:24-bookworm-slim in /app', () => {
+    expect(instructions[0]).toEqual({ op: 'FROM', args: 'node:24-bookworm-slim' });
     expect(instructions).toContainEqual({ op: 'WORKDIR', args: '/app' });
   });
 

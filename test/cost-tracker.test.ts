@@ -14,9 +14,8 @@ import type { CostEntry, CostTracker } from '../src/cost/tracker.js';
 
 /**
  * One suite, two backends: the embedded PGlite database always (in a fresh temporary data dir),
- * and PostgreSQL when DATABASE_URL names one:
- *
- *   DATABASE_URL=$(bash scripts/start-postgres.sh) npx vitest run test/cost-tracker.test.ts
+ * and PostgreSQL: the one DATABASE_URL names, else the one vitest's globalSetup starts
+ * (test/support/postgres-setup.ts).
  *
  * On PostgreSQL every job id starts with this run's prefix, so reruns against the same database
  * never see each other's rows (and this run's rows are deleted at the end).
@@ -28,7 +27,7 @@ const MIGRATIONS = ['001_cost_entries', '002_cost_entries_seq'];
 if (!DATABASE_URL) {
   console.warn(
     'cost-tracker.test.ts: DATABASE_URL is not set, so the PostgreSQL backend is skipped. ' +
-      'Run it with: DATABASE_URL=$(bash scripts/start-postgres.sh) npx vitest run test/cost-tracker.test.ts',
+      "Run it through vitest.config.ts (its globalSetup starts one), or set it to `npm run postgres`'s URL",
   );
 }
 

@@ -5,7 +5,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DevServer } from '../src/dev-server/start-dev-server.js';
 import { startDevServer } from '../src/dev-server/start-dev-server.js';
 import { freePort } from '../src/dev-server/ports.js';
-import { devServerExecutable } from '../src/dev-server/temporal-cli.js';
 import { clipPrompts, quietRuntime, uniqueName } from './support/env.js';
 import { harness } from './support/job-runner.js';
 import { until } from './support/wait.js';
@@ -40,11 +39,9 @@ describe('what a person sees of a job', () => {
     });
   });
 
-  it('finds the job by its id with `temporal workflow list --query`, with its counts and spend', async () => {
-    const cli = await devServerExecutable();
-    if (cli.type !== 'existing-path') throw new Error('the Temporal CLI is needed');
+  it('finds the job by its id with `npm run temporal -- workflow list --query`, with its counts and spend', async () => {
     const listed = await until('the job in visibility', async () => {
-      const { stdout } = await run(cli.path, ['workflow', 'list', '--address', server.address, '--query', `ClipflowJobId='${jobId}'`, '--output', 'json']);
+      const { stdout } = await run('npm', ['run', '--silent', 'temporal', '--', 'workflow', 'list', '--address', server.address, '--query', `ClipflowJobId='${jobId}'`, '--output', 'json']);
       const rows = stdout.trim() ? (JSON.parse(stdout) as { execution: { workflowId: string } }[]) : [];
       return rows.length > 0 ? rows : undefined;
     }, 20_000, 250);

@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { ensureSearchAttributes } from '../temporal/namespace-setup.js';
-import { devServerExecutable } from './temporal-cli.js';
+import { provisionTemporalCli } from './temporal-cli.js';
 
 export interface DevServerOptions {
   cliPath?: string;
@@ -13,6 +13,8 @@ export interface DevServerOptions {
   /** Persist the server's state in this SQLite file; in memory when omitted. */
   dbFilename?: string;
   namespace?: string;
+  /** Where provisioning the Temporal CLI reports what it does (stderr when omitted). */
+  log?: (line: string) => void;
 }
 
 export interface DevServer {
@@ -25,9 +27,13 @@ export interface DevServer {
 /** Starts the real Temporal dev server (the Temporal CLI's `server start-dev`). */
 export async function startDevServer(options: DevServerOptions = {}): Promise<DevServer> {
   if (options.dbFilename) await mkdir(path.dirname(options.dbFilename), { recursive: true });
+  const cli = await provisionTemporalCli({
+    ...(options.cliPath ? { cliPath: options.cliPath } : {}),
+    ...(options.log ? { log: options.log } : {}),
+  });
   const env = await TestWorkflowEnvironment.createLocal({
     server: {
-      executable: await devServerExecutable(options.cliPath),
+      executable: { type: 'existing-path', path: cli },
       ...(options.port ? { port: options.port } : {}),
       ...(options.uiPort ? { ui: true, uiPort: options.uiPort } : {}),
       ...(options.dbFilename ? { dbFilename: options.dbFilename } : {}),

@@ -5,7 +5,7 @@
 import { writeFile } from 'node:fs/promises';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { devServerExecutable } from '../../src/dev-server/temporal-cli.js';
+import { provisionTemporalCli } from '../../src/dev-server/temporal-cli.js';
 import { clipPrompts, startTestServer, uniqueName } from './env.js';
 import { harness } from './job-runner.js';
 
@@ -14,8 +14,7 @@ const jobs = {
   'partial-path': { env: { LOCAL_PROVIDER_FAULTS: '1:permanent,4:auth', RETRY_INITIAL_INTERVAL_S: '0.1' }, clips: clipPrompts(6, 1.5) },
 };
 
-const cli = await devServerExecutable();
-if (cli.type !== 'existing-path') throw new Error('recording needs the Temporal CLI binary');
+const cli = await provisionTemporalCli();
 const server = await startTestServer();
 try {
   for (const [name, { env, clips }] of Object.entries(jobs)) {
@@ -26,7 +25,7 @@ try {
       return job.workflowId;
     });
     // The CLI writes the canonical JSON form that historyFromJSON reads back.
-    const { stdout } = await promisify(execFile)(cli.path, ['workflow', 'show', '--address', server.address, '--workflow-id', workflowId, '--output', 'json'], { maxBuffer: 64 << 20 });
+    const { stdout } = await promisify(execFile)(cli, ['workflow', 'show', '--address', server.address, '--workflow-id', workflowId, '--output', 'json'], { maxBuffer: 64 << 20 });
     const file = new URL(`../fixtures/${name}.history.json`, import.meta.url);
     await writeFile(file, stdout);
     console.log(`recorded ${(JSON.parse(stdout) as { events: unknown[] }).events.length} events to ${file.pathname}`);

@@ -16,18 +16,25 @@ export interface TsxProcess {
   stderr(): string;
   /** stdout and stderr as they came, interleaved. */
   output(): string;
-  /** SIGKILL, unless it has exited already; resolves once it has. */
+  /** SIGKILL (to its whole process group with `ownGroup`), unless it has exited already; resolves once it has. */
   kill(): Promise<ChildExit>;
 }
 
 /**
  * A TypeScript file of this repository run by node with tsx, in its own process. With
  * `captureOutput` its stdout and stderr are kept for the test; otherwise they go to the test's own.
+ * With `ownGroup` it leads a process group of its own, so that kill() also ends the processes it
+ * started (a dev server, ffmpeg).
  */
-export function spawnTsx(script: string, env: NodeJS.ProcessEnv, { captureOutput = false } = {}): TsxProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', script], {
+export function spawnTsx(
+  script: string,
+  env: NodeJS.ProcessEnv,
+  { captureOutput = false, ownGroup = false, args = [] as string[] } = {},
+): TsxProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
     env,
     stdio: ['ignore', captureOutput ? 'pipe' : 'inherit', captureOutput ? 'pipe' : 'inherit'],
+    detached: ownGroup,
   });
   let stdout = '';
   let stderr = '';
@@ -49,7 +56,13 @@ export function spawnTsx(script: string, env: NodeJS.ProcessEnv, { captureOutput
     stderr: () => stderr,
     output: () => output,
     kill: () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      if (ownGroup) {
+        try {
+          process.kill(-child.pid!, 'SIGKILL');
+        } catch {
+          // the group is gone already
+        }
+      } else if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       return exited;
     },
   };
