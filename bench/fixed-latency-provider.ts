@@ -172,7 +172,7 @@ export function createFixedLatencyProvider(options: FixedLatencyOptions): FixedL
 
     async cancel(id) {
       const entry = entries.get(id);
-      if (!entry || entry.status !== 'processing') return;
+      if (entry?.status !== 'processing') return;
       clearTimeout(entry.timer);
       entry.status = 'canceled';
       persist(entry);

@@ -152,8 +152,7 @@ export function spawnScript(script: string, spec: unknown): Child {
   child.stdout!.setEncoding('utf8');
   child.stdout!.on('data', (chunk: string) => {
     buffer += chunk;
-    let nl: number;
-    while ((nl = buffer.indexOf('\n')) >= 0) {
+    for (let nl = buffer.indexOf('\n'); nl >= 0; nl = buffer.indexOf('\n')) {
       const text = buffer.slice(0, nl).trim();
       buffer = buffer.slice(nl + 1);
       if (!text.startsWith('{')) continue;
@@ -240,7 +239,6 @@ export function childPids(pid: number): { pid: number; command: string }[] {
       const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
       if (ppid === pid) out.push({ pid: Number(entry), command: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) });
     } catch {
-      continue;
     }
   }
   return out;

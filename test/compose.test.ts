@@ -290,7 +290,7 @@ describe('docker-compose.yml', () => {
       const names = [...line.matchAll(/--name[ =](\S+)/g)].map((m) => m[1]!);
       const types = [...line.matchAll(/--type[ =](\S+)/g)].map((m) => m[1]!);
       expect(types.length, line).toBe(names.length);
-      names.forEach((n, i) => (registered[n] = types[i]!));
+      for (const [i, n] of names.entries()) registered[n] = types[i]!;
     }
     expect(registered).toEqual(SEARCH_ATTRIBUTES);
     expect([...namespaces]).toEqual([envOf('worker').TEMPORAL_NAMESPACE]);

@@ -3,7 +3,7 @@
  * activity lets Temporal retry it, whether retry policies list it as never retried, whether the
  * clip moves to the fallback model, and what the production report calls it.
  */
-import { ActivityFailure, ApplicationFailure, RetryState } from '@temporalio/common';
+import { ActivityFailure, type ApplicationFailure, RetryState } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
 import { buildReport } from '../src/activities/write-report.js';
 import type { ReportInput } from '../src/shared/activity-io.js';

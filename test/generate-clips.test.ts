@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WorkflowFailedError } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import type { ApplicationFailure } from '@temporalio/common';
 import type { DevServer } from '../src/dev-server/start-dev-server.js';
 import { createProbe } from '../src/media/probe.js';
 import { mediaBinaries } from '../src/media/binaries.js';

@@ -60,7 +60,7 @@ describe('bad input', () => {
     expect(cause.nonRetryable).toBe(true);
     expect(cause.message).toContain(`${field}:`);
     expect(cause.message).toMatch(says);
-    expect((cause.details?.[0] as { fields: string[] }).fields).toContain(field);
+    expect((cause.details?.[0] as { fields: string[] } | undefined)?.fields).toContain(field);
   });
 
   it.each(cases)('the client refuses $name before starting anything', ({ clipPrompts, field, says }) => {

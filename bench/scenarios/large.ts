@@ -115,7 +115,10 @@ export async function runLarge(bench: Bench, log: (line: string) => void, params
     let maxInFlight = 0;
     const edges = spans.flatMap((sp) => [{ at: sp.startedAt, d: 1 }, { at: sp.endedAt, d: -1 }]).sort((a, b) => a.at - b.at || a.d - b.d);
     let current = 0;
-    for (const e of edges) maxInFlight = Math.max(maxInFlight, (current += e.d));
+    for (const e of edges) {
+      current += e.d;
+      maxInFlight = Math.max(maxInFlight, current);
+    }
     const firstStart = Math.min(...spans.map((sp) => sp.startedAt));
     const lastEnd = Math.max(...spans.map((sp) => sp.endedAt));
     const timings = w.bd.timings();

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { WorkflowNotFoundError } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { connectClient, createClipflowClient, JOB_STATUSES, type ClipflowClient, type JobStatus, type JobSummary } from '../client.js';
 import { ConfigError, DEFAULT_ADDRESS, loadConfig, type Config } from '../config/index.js';
 import { reportPath } from '../store/paths.js';
@@ -147,7 +148,7 @@ async function run(argv: string[], out: (text: string) => void = (t) => console.
 }
 
 async function connect(config: Config): Promise<ClipflowClient> {
-  let client;
+  let client: Client;
   try {
     client = await connectClient(config);
   } catch (err) {

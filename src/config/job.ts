@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import type { z } from 'zod';
 import type { JobDefaults } from '../shared/activity-io.js';
 import { usdToMicros } from '../shared/money.js';
 import { int, positive, type Environment } from './env.js';

@@ -10,7 +10,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { startPostgres } from './postgres.js';
+import { startPostgres, type Postgres } from './postgres.js';
 
 const { values } = parseArgs({
   options: {
@@ -27,7 +27,7 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
 }
 
 const started = Date.now();
-let postgres;
+let postgres: Postgres;
 try {
   postgres = await startPostgres({ ...(port ? { port } : {}), ...(values.throwaway ? {} : { dataDir: values['data-dir'] }) });
 } catch (err) {

@@ -123,7 +123,7 @@ export function createLocalProvider(options: LocalProviderOptions): VideoProvide
     },
     async cancel(id) {
       const entry = renders.get(id);
-      if (!entry || entry.prediction.status !== 'processing') return;
+      if (entry?.prediction.status !== 'processing') return;
       entry.prediction = { ...entry.prediction, status: 'canceled' };
       entry.timer?.abort();
       entry.process?.kill('SIGKILL');

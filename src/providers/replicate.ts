@@ -260,7 +260,7 @@ export function oneAttemptFetch(
   const attempts = new WeakMap<object, Promise<Response>>();
   return async (input, init) => {
     const previous = init ? attempts.get(init) : undefined;
-    if (previous) return (await previous).clone();
+    if (previous !== undefined) return (await previous).clone();
     const timeout = AbortSignal.timeout(timeoutMs);
     const signal = init?.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
     const attempt = transport(input, { ...init, signal });

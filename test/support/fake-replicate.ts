@@ -461,7 +461,7 @@ export async function startFakeReplicate(options: FakeReplicateOptions): Promise
     let match = /^\/delivery\/([^/]+)\/output\.mp4$/.exec(url.pathname);
     if (method === 'GET' && match) {
       const p = predictions.get(match[1] ?? '');
-      if (!p || p.status !== 'succeeded') return send(404, { detail: 'no such output' });
+      if (p?.status !== 'succeeded') return send(404, { detail: 'no such output' });
       record.status = 200;
       const chunked = url.searchParams.get('chunked') === '1';
       res.writeHead(200, { 'Content-Type': 'video/mp4', ...(chunked ? {} : { 'Content-Length': outputBytes.length }) });
