@@ -16,7 +16,12 @@ export function startLoopMonitor(): { stop(): LoopDelay; histogram: ReturnType<t
     stop() {
       histogram.disable();
       const ms = (ns: number) => ns / 1e6;
-      return { meanMs: ms(histogram.mean), p50Ms: ms(histogram.percentile(50)), p99Ms: ms(histogram.percentile(99)), maxMs: ms(histogram.max) };
+      return {
+        meanMs: ms(histogram.mean),
+        p50Ms: ms(histogram.percentile(50)),
+        p99Ms: ms(histogram.percentile(99)),
+        maxMs: ms(histogram.max),
+      };
     },
   };
 }

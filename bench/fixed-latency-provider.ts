@@ -137,7 +137,13 @@ export function createFixedLatencyProvider(options: FixedLatencyOptions): FixedL
       const key = createKey(request.jobId, request.clipIndex);
       creates.set(key, (creates.get(key) ?? 0) + 1);
       if (createsLog) {
-        const line: CreateLine = { jobId: request.jobId, clipIndex: request.clipIndex, id: entry.id, pid: process.pid, at: entry.startedAt };
+        const line: CreateLine = {
+          jobId: request.jobId,
+          clipIndex: request.clipIndex,
+          id: entry.id,
+          pid: process.pid,
+          at: entry.startedAt,
+        };
         appendFileSync(createsLog, `${JSON.stringify(line)}\n`);
       }
       // Zero latency: the prediction is done as soon as it is created (no poll needed).

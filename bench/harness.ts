@@ -44,7 +44,9 @@ export async function startBench(log: (line: string) => void): Promise<Bench> {
   t = performance.now();
   const sample = await renderSampleClip(path.join(root, 'sample'), loadConfig({}).generation);
   const sampleMs = performance.now() - t;
-  log(`sample clip ${sample.facts.width}x${sample.facts.height}, ${sample.facts.durationS} s, ${sample.facts.sizeBytes} B (${(sampleMs / 1000).toFixed(1)} s)`);
+  log(
+    `sample clip ${sample.facts.width}x${sample.facts.height}, ${sample.facts.durationS} s, ${sample.facts.sizeBytes} B (${(sampleMs / 1000).toFixed(1)} s)`,
+  );
   return {
     root,
     server,
@@ -164,10 +166,12 @@ export function spawnScript(script: string, spec: unknown): Child {
       for (const wake of waiters) wake();
     }
   });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => {
-    for (const wake of waiters) wake();
-    resolve(code);
-  }));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => {
+      for (const wake of waiters) wake();
+      resolve(code);
+    }),
+  );
   let done = false;
   void exited.then(() => (done = true));
   return {
@@ -238,8 +242,7 @@ export function childPids(pid: number): { pid: number; command: string }[] {
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
       const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
       if (ppid === pid) out.push({ pid: Number(entry), command: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) });
-    } catch {
-    }
+    } catch {}
   }
   return out;
 }

@@ -74,7 +74,8 @@ function payloadSizes(event: HistoryEvent): { bytes: number; where: string }[] {
   const out: { bytes: number; where: string }[] = [];
   const name = eventTypeName(event);
   const add = (payloads: protoTypes.api.common.v1.IPayloads | null | undefined, what: string) => {
-    for (const p of payloads?.payloads ?? []) out.push({ bytes: temporal.api.common.v1.Payload.encode(p).finish().length, where: `${name} ${what}` });
+    for (const p of payloads?.payloads ?? [])
+      out.push({ bytes: temporal.api.common.v1.Payload.encode(p).finish().length, where: `${name} ${what}` });
   };
   add(event.workflowExecutionStartedEventAttributes?.input, 'input');
   add(event.workflowExecutionCompletedEventAttributes?.result, 'result');
@@ -148,7 +149,8 @@ export function profileHistory(history: History, latencyMs = 0, clipActivity = '
         const type = attrs.activityType?.name ?? '';
         const data = attrs.input?.payloads?.[0]?.data;
         let clipIndex: number | undefined;
-        if (type === clipActivity && data) clipIndex = (JSON.parse(Buffer.from(data).toString()) as { clip?: { clipIndex?: number } }).clip?.clipIndex;
+        if (type === clipActivity && data)
+          clipIndex = (JSON.parse(Buffer.from(data).toString()) as { clip?: { clipIndex?: number } }).clip?.clipIndex;
         spans.set(id, {
           scheduledEventId: id,
           type,
@@ -209,8 +211,12 @@ export function profileHistory(history: History, latencyMs = 0, clipActivity = '
     tailMs: clips.length ? endAt - lastClose : Number.NaN,
     spans: all,
     dispatchMs: summarize(clips.filter((c) => c.startedAt !== undefined).map((c) => c.startedAt! - c.scheduledAt)),
-    runOverLatencyMs: summarize(clips.filter((c) => c.startedAt !== undefined && c.closedAt !== undefined).map((c) => c.closedAt! - c.startedAt! - latencyMs)),
-    refillMs: summarize(clips.filter((c) => c.triggeredByCompletionAt !== undefined).map((c) => c.scheduledAt - c.triggeredByCompletionAt!)),
+    runOverLatencyMs: summarize(
+      clips.filter((c) => c.startedAt !== undefined && c.closedAt !== undefined).map((c) => c.closedAt! - c.startedAt! - latencyMs),
+    ),
+    refillMs: summarize(
+      clips.filter((c) => c.triggeredByCompletionAt !== undefined).map((c) => c.scheduledAt - c.triggeredByCompletionAt!),
+    ),
     workflowTasks: {
       count: wftStartToComplete.length,
       scheduleToStartMs: summarize(wftScheduleToStart),
@@ -238,7 +244,10 @@ export function timeline(history: History, fromMs: number): TimelineEntry[] {
     if (scheduled) {
       const data = scheduled.input?.payloads?.[0]?.data;
       const name = scheduled.activityType?.name ?? '?';
-      const clip = name === 'generateClip' && data ? (JSON.parse(Buffer.from(data).toString()) as { clip?: { clipIndex?: number } }).clip?.clipIndex : undefined;
+      const clip =
+        name === 'generateClip' && data
+          ? (JSON.parse(Buffer.from(data).toString()) as { clip?: { clipIndex?: number } }).clip?.clipIndex
+          : undefined;
       clipOf.set(id, clip !== undefined ? `${name} clip ${clip}` : name);
     }
     const at = eventMillis(event);
@@ -247,8 +256,10 @@ export function timeline(history: History, fromMs: number): TimelineEntry[] {
     let detail = '';
     if (scheduled) detail = clipOf.get(id) ?? '';
     const started = event.activityTaskStartedEventAttributes;
-    if (started) detail = `${clipOf.get(Number(started.scheduledEventId)) ?? ''}, attempt ${started.attempt ?? 1}, ${pid(started.identity)}`;
-    const closed = event.activityTaskCompletedEventAttributes ?? event.activityTaskFailedEventAttributes ?? event.activityTaskTimedOutEventAttributes;
+    if (started)
+      detail = `${clipOf.get(Number(started.scheduledEventId)) ?? ''}, attempt ${started.attempt ?? 1}, ${pid(started.identity)}`;
+    const closed =
+      event.activityTaskCompletedEventAttributes ?? event.activityTaskFailedEventAttributes ?? event.activityTaskTimedOutEventAttributes;
     if (closed) detail = clipOf.get(Number(closed.scheduledEventId)) ?? '';
     const wftStarted = event.workflowTaskStartedEventAttributes;
     if (wftStarted) detail = pid(wftStarted.identity);

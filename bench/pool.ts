@@ -48,7 +48,9 @@ export async function runPool(options: PoolOptions): Promise<PoolResult> {
       );
       env.on('heartbeat', (details: unknown) => (heartbeatDetails = details));
       try {
-        result.clips.push(await env.run(options.generateClip, { jobId: options.jobId, clip, model: options.model, maxGenerations: retry.maxGenerations }));
+        result.clips.push(
+          await env.run(options.generateClip, { jobId: options.jobId, clip, model: options.model, maxGenerations: retry.maxGenerations }),
+        );
         options.onDone?.(clip.clipIndex, true);
         return;
       } catch (err) {

@@ -87,7 +87,11 @@ function crash(c: CrashResult): string[] {
     line(`provider creates (${clips} clips)`, (r) => `${r.creates}`, `${p.creates}`),
     line('duplicate creates', (r) => `${r.duplicates}`, `${p.duplicates}`),
     line('… of clips completed before the kill', (r) => `${r.duplicatesOfCompletedBeforeKill}`, `${p.duplicatesOfCompletedBeforeKill}`),
-    line('in-flight predictions resumed', (r) => `${r.inFlightResumed.length} of ${r.inFlightAtKill.length}`, `${p.inFlightResumed.length} of ${p.inFlightAtKill.length}`),
+    line(
+      'in-flight predictions resumed',
+      (r) => `${r.inFlightResumed.length} of ${r.inFlightAtKill.length}`,
+      `${p.inFlightResumed.length} of ${p.inFlightAtKill.length}`,
+    ),
   ];
 }
 
@@ -102,9 +106,17 @@ function large(l: LargeResult): string[] {
     row('clips made', `${int(l.successfulClips)} of ${int(clips)}`, ''),
     row('makespan', `${s(l.makespanMs, 1)} (ideal ${s(l.idealMs, 1)}, ${ratio(l.makespanMs / l.idealMs)})`, ''),
     row('clips in flight, mean / max', `${l.profile.meanInFlight.toFixed(1)} / ${l.profile.maxInFlight}`, `${concurrency}`),
-    row('history events', `${int(h.events)} (${h.eventsPerClip.toFixed(2)} per clip)`, `${int(LIMITS.eventsError)}: ${pct(h.events / LIMITS.eventsError)} (warning at ${int(LIMITS.eventsWarn)})`),
+    row(
+      'history events',
+      `${int(h.events)} (${h.eventsPerClip.toFixed(2)} per clip)`,
+      `${int(LIMITS.eventsError)}: ${pct(h.events / LIMITS.eventsError)} (warning at ${int(LIMITS.eventsWarn)})`,
+    ),
     row('history size', `${(h.bytes / 2 ** 20).toFixed(2)} MiB`, `50 MiB: ${pct(h.bytes / LIMITS.bytesError)}`),
-    row('largest payload', `${(h.largestPayload.bytes / 1024).toFixed(0)} KiB (${h.largestPayload.where})`, `2 MiB: ${pct(h.largestPayload.bytes / LIMITS.blobError)}`),
+    row(
+      'largest payload',
+      `${(h.largestPayload.bytes / 1024).toFixed(0)} KiB (${h.largestPayload.where})`,
+      `2 MiB: ${pct(h.largestPayload.bytes / LIMITS.blobError)}`,
+    ),
   ];
 }
 

@@ -51,9 +51,11 @@ function parseArgs(argv: string[]): Args {
       process.exit(0);
     } else throw new Error(`unknown argument ${argv[i]}\n${USAGE}`);
   }
-  if (!Number.isInteger(pollIntervalMs) || pollIntervalMs < 1) throw new Error(`--poll-interval-ms must be a positive integer, not ${pollIntervalMs}`);
+  if (!Number.isInteger(pollIntervalMs) || pollIntervalMs < 1)
+    throw new Error(`--poll-interval-ms must be a positive integer, not ${pollIntervalMs}`);
   const names = only.map((n) => n.trim()).filter(Boolean);
-  for (const n of names) if (!SCENARIOS.includes(n as ScenarioName)) throw new Error(`unknown scenario "${n}" (one of ${SCENARIOS.join(', ')})`);
+  for (const n of names)
+    if (!SCENARIOS.includes(n as ScenarioName)) throw new Error(`unknown scenario "${n}" (one of ${SCENARIOS.join(', ')})`);
   return { selected: names.length ? SCENARIOS.filter((s) => names.includes(s)) : [...SCENARIOS], pollIntervalMs, reportOnly };
 }
 
@@ -90,12 +92,16 @@ async function main(): Promise<number> {
   const ranAt = new Date().toISOString();
   const began = performance.now();
   const machine = await describeMachine();
-  log(`clipflow bench: ${selected.join(', ')}; poll every ${pollIntervalMs} ms; ${machine.nproc} CPUs (${machine.cpuModel}), node ${machine.node}, load ${loadAverage().join(' ')}`);
+  log(
+    `clipflow bench: ${selected.join(', ')}; poll every ${pollIntervalMs} ms; ${machine.nproc} CPUs (${machine.cpuModel}), node ${machine.node}, load ${loadAverage().join(' ')}`,
+  );
   const bench = await startBench(log);
   const scenarios: BenchResults['scenarios'] = {};
   const run: Record<ScenarioName, () => Promise<ScenarioRecord<unknown>>> = {
-    overhead: async () => (scenarios.overhead = await measure(log, () => runOverhead(bench, log, { ...OVERHEAD_DEFAULTS, pollIntervalMs }))),
-    throughput: async () => (scenarios.throughput = await measure(log, () => runThroughput(bench, log, { ...THROUGHPUT_DEFAULTS, pollIntervalMs }))),
+    overhead: async () =>
+      (scenarios.overhead = await measure(log, () => runOverhead(bench, log, { ...OVERHEAD_DEFAULTS, pollIntervalMs }))),
+    throughput: async () =>
+      (scenarios.throughput = await measure(log, () => runThroughput(bench, log, { ...THROUGHPUT_DEFAULTS, pollIntervalMs }))),
     crash: async () => (scenarios.crash = await measure(log, () => runCrash(bench, log, { ...CRASH_DEFAULTS, pollIntervalMs }))),
     large: async () => (scenarios.large = await measure(log, () => runLarge(bench, log, { ...LARGE_DEFAULTS, pollIntervalMs }))),
   };
@@ -120,7 +126,9 @@ async function main(): Promise<number> {
   const report = renderResults(results);
   writeFileSync(REPORT_FILE, report);
   log(`\n${report}`);
-  log(`wrote ${path.relative(process.cwd(), REPORT_FILE)} and ${path.relative(process.cwd(), RESULTS_FILE)} (${results.durationS} s in all)`);
+  log(
+    `wrote ${path.relative(process.cwd(), REPORT_FILE)} and ${path.relative(process.cwd(), RESULTS_FILE)} (${results.durationS} s in all)`,
+  );
   return failed ? 1 : 0;
 }
 

@@ -20,7 +20,12 @@ try {
   await env.teardown();
 } catch (err) {
   // The SDK repeats the request's URL in each layer of its message; the innermost cause says why.
-  console.error(String(err?.message ?? err).split(': ').slice(-3).join(': '));
+  console.error(
+    String(err?.message ?? err)
+      .split(': ')
+      .slice(-3)
+      .join(': '),
+  );
   process.exit(1);
 }
 console.log(path.join(dir, `temporal-${version}`));

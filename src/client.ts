@@ -11,7 +11,14 @@ import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/com
 import { clientConnectionOptions, type Config } from './config/index.js';
 import { describeIssues, GenerateClipsInput, type GenerateClipsResult, type JobProgress, type ValidJob } from './shared/model.js';
 import { invalidInput } from './shared/failures.js';
-import { jobIdFromWorkflowId, progressQuery, raiseBudgetUpdate, WORKFLOW_TYPE, workflowIdForJob, type BudgetRaised } from './shared/names.js';
+import {
+  jobIdFromWorkflowId,
+  progressQuery,
+  raiseBudgetUpdate,
+  WORKFLOW_TYPE,
+  workflowIdForJob,
+  type BudgetRaised,
+} from './shared/names.js';
 import type { generateClips } from './workflows/generate-clips.js';
 
 /** What the orchestrator calls: start a job, watch it, await its clips. */

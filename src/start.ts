@@ -53,7 +53,9 @@ async function main(): Promise<number> {
     const { result, error } = await watchJob(handle);
     if (result) console.log(summaryTable(result));
     console.log(`\nclips and report: ${path.join(config.outputDir, job.jobId)}`);
-    console.log(`Web UI for this job: ${uiLink}${server ? '\n  (the dev server stops now; `npm run server` serves the same history again)' : ''}`);
+    console.log(
+      `Web UI for this job: ${uiLink}${server ? '\n  (the dev server stops now; `npm run server` serves the same history again)' : ''}`,
+    );
     if (error) {
       console.error(`job failed: ${(error as Error).message}`);
       return 1;

@@ -52,9 +52,7 @@ export function workerOptionsFromConfig(config: Config): ConfiguredWorkerOptions
     maxConcurrentActivityTaskExecutions: worker.maxConcurrentActivities,
     ...(worker.activitiesPerSecond !== undefined ? { maxActivitiesPerSecond: worker.activitiesPerSecond } : {}),
     // Enforced by the server for the task queue: all workers together stay under a provider's rate limit.
-    ...(worker.taskQueueActivitiesPerSecond !== undefined
-      ? { maxTaskQueueActivitiesPerSecond: worker.taskQueueActivitiesPerSecond }
-      : {}),
+    ...(worker.taskQueueActivitiesPerSecond !== undefined ? { maxTaskQueueActivitiesPerSecond: worker.taskQueueActivitiesPerSecond } : {}),
     // A crashed worker's cached workflows move to another worker after this long, not the default 10 s.
     stickyQueueScheduleToStartTimeout: '3 seconds',
     // Cancellation reaches an activity through its heartbeat; keep that path short.
@@ -115,7 +113,9 @@ async function main(): Promise<number> {
     // stops, running activities get shutdownGraceTime to finish, then the promise resolves.
     // These listeners only say so in the log; the Runtime's own handlers do the stopping.
     for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-      process.once(signal, () => logger?.info('shutdown requested: finishing running activities', { signal, shutdownGraceS: config.worker.shutdownGraceS }));
+      process.once(signal, () =>
+        logger?.info('shutdown requested: finishing running activities', { signal, shutdownGraceS: config.worker.shutdownGraceS }),
+      );
     }
     await worker.run();
     await deps.close();
@@ -125,7 +125,10 @@ async function main(): Promise<number> {
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     if (logger) logger.error(`clipflow worker failed: ${message}`, { error: err });
-    else process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), level: 'ERROR', message: `clipflow worker: ${message}` })}\n`);
+    else
+      process.stderr.write(
+        `${JSON.stringify({ time: new Date().toISOString(), level: 'ERROR', message: `clipflow worker: ${message}` })}\n`,
+      );
     return 1;
   }
 }

@@ -24,15 +24,7 @@ import { ClipflowError, FailureType } from '../src/shared/failures.js';
 import type { Clip, ClipPrompt } from '../src/shared/model.js';
 import { usdToMicros } from '../src/shared/money.js';
 import { testConfig, uniqueName } from './support/env.js';
-import {
-  activityEnv,
-  FAKE_MODEL,
-  FakeProvider,
-  memoryCostTracker,
-  prediction,
-  recordingProvider,
-  rejection,
-} from './support/fakes.js';
+import { activityEnv, FAKE_MODEL, FakeProvider, memoryCostTracker, prediction, recordingProvider, rejection } from './support/fakes.js';
 
 const run = promisify(execFile);
 const media = mediaBinaries();
@@ -78,9 +70,20 @@ beforeAll(async () => {
 
   smallMp4 = path.join(scratch, 'small.mp4');
   await run(media.ffmpeg, [
-    '-hide_banner', '-loglevel', 'error', '-y',
-    '-f', 'lavfi', '-i', 'testsrc=size=320x240:rate=24',
-    '-t', '0.5', '-c:v', 'libx264', '-pix_fmt', 'yuv420p',
+    '-hide_banner',
+    '-loglevel',
+    'error',
+    '-y',
+    '-f',
+    'lavfi',
+    '-i',
+    'testsrc=size=320x240:rate=24',
+    '-t',
+    '0.5',
+    '-c:v',
+    'libx264',
+    '-pix_fmt',
+    'yuv420p',
     smallMp4,
   ]);
 });
@@ -117,9 +120,7 @@ async function jobFiles(jobId: string): Promise<string[]> {
 
 describe('generateClip', () => {
   it('renders a valid clip with the local provider, heartbeats the prediction and records its cost once', async () => {
-    const provider = recordingProvider(
-      createLocalProvider({ ffmpeg: media.ffmpeg, workDir: path.join(scratch, 'local-happy') }),
-    );
+    const provider = recordingProvider(createLocalProvider({ ffmpeg: media.ffmpeg, workDir: path.join(scratch, 'local-happy') }));
     const costTracker = await createPgliteCostTracker(path.join(scratch, 'pglite-happy'));
     onTestFinished(() => costTracker.close());
     const { generateClip } = activities({ provider, costTracker });
@@ -222,9 +223,7 @@ describe('generateClip', () => {
     expect((await probe(clip.path)).sizeBytes).toBe(clip.sizeBytes);
     // $0.25 per prediction + 12 s of hardware at $0.01/s.
     expect(clip.costMicroUsd).toBe(370_000);
-    expect(costTracker.all).toEqual([
-      { jobId, stage: VIDEO_STAGE, clipIndex: 0, key: 'p-1', amountMicroUsd: 370_000, model: FAKE_MODEL },
-    ]);
+    expect(costTracker.all).toEqual([{ jobId, stage: VIDEO_STAGE, clipIndex: 0, key: 'p-1', amountMicroUsd: 370_000, model: FAKE_MODEL }]);
   });
 
   it('takes up a heartbeated prediction that already succeeded, without polling or paying again', async () => {
@@ -281,7 +280,10 @@ describe('generateClip', () => {
   });
 
   it('starts a new generation after one that ended (its prediction is no longer heartbeated)', async () => {
-    const provider = new FakeProvider({ output: goodMp4, get: (id, n) => prediction(id, n === 0 ? 'processing' : 'succeeded', { output: goodMp4 }) });
+    const provider = new FakeProvider({
+      output: goodMp4,
+      get: (id, n) => prediction(id, n === 0 ? 'processing' : 'succeeded', { output: goodMp4 }),
+    });
     const { generateClip } = activities({ provider });
     const env = activityEnv({ attempt: 2, heartbeatDetails: { model: FAKE_MODEL, generations: 1, spentMicroUsd: 0 } });
 
@@ -301,7 +303,9 @@ describe('generateClip', () => {
     const { generateClip } = activities({ provider });
     const env = activityEnv({ attempt: 2, heartbeatDetails: { predictionId: 'p-1', model: FAKE_MODEL } });
 
-    const failure = asFailure(await rejection(env.run(generateClip, { jobId: uniqueName('busy'), clip: clipPrompt(0), model: FAKE_MODEL, maxGenerations: 3 })));
+    const failure = asFailure(
+      await rejection(env.run(generateClip, { jobId: uniqueName('busy'), clip: clipPrompt(0), model: FAKE_MODEL, maxGenerations: 3 })),
+    );
 
     expect(failure.type).toBe('RateLimited');
     expect(failure.nextRetryDelay).toBeDefined();
@@ -351,7 +355,9 @@ describe('generateClip', () => {
     env.once('heartbeat', () => setTimeout(() => env.cancel(), 50));
     const t0 = Date.now();
 
-    const err = await rejection(env.run(generateClip, { jobId: uniqueName('cancel-local'), clip: clipPrompt(0), model: LOCAL_MODEL, maxGenerations: 3 }));
+    const err = await rejection(
+      env.run(generateClip, { jobId: uniqueName('cancel-local'), clip: clipPrompt(0), model: LOCAL_MODEL, maxGenerations: 3 }),
+    );
 
     expect(err).toBeInstanceOf(CancelledFailure);
     expect(Date.now() - t0).toBeLessThan(10_000);
@@ -369,7 +375,9 @@ describe('generateClip', () => {
     const { generateClip } = activities({ provider });
     const env = activityEnv({ attempt: 2 });
 
-    const failure = asFailure(await rejection(env.run(generateClip, { jobId: uniqueName('auth'), clip: clipPrompt(0), model: FAKE_MODEL, maxGenerations: 3 })));
+    const failure = asFailure(
+      await rejection(env.run(generateClip, { jobId: uniqueName('auth'), clip: clipPrompt(0), model: FAKE_MODEL, maxGenerations: 3 })),
+    );
 
     expect(failure.type).toBe('Auth');
     expect(failure.nonRetryable).toBe(true);
@@ -387,7 +395,9 @@ describe('generateClip', () => {
     const { generateClip } = activities({ provider });
     const env = activityEnv({ attempt: 1 });
 
-    const failure = asFailure(await rejection(env.run(generateClip, { jobId: uniqueName('oops'), clip: clipPrompt(0), model: FAKE_MODEL, maxGenerations: 3 })));
+    const failure = asFailure(
+      await rejection(env.run(generateClip, { jobId: uniqueName('oops'), clip: clipPrompt(0), model: FAKE_MODEL, maxGenerations: 3 })),
+    );
 
     expect(failure.type).toBe('TypeError');
     expect(failure.nonRetryable).toBe(false);
@@ -421,7 +431,9 @@ describe('generateClip', () => {
     // Its fourth activity attempt, but the earlier ones were crashes: this is its first generation.
     const env = activityEnv({ attempt: 4 });
 
-    const failure = asFailure(await rejection(env.run(generateClip, { jobId: uniqueName('pf'), clip: clipPrompt(0), model: FAKE_MODEL, maxGenerations: 3 })));
+    const failure = asFailure(
+      await rejection(env.run(generateClip, { jobId: uniqueName('pf'), clip: clipPrompt(0), model: FAKE_MODEL, maxGenerations: 3 })),
+    );
 
     expect(failure.type).toBe('ProviderFailed');
     expect(failure.nonRetryable).toBe(false);
@@ -434,7 +446,9 @@ describe('generateClip', () => {
     const { generateClip } = activities({ provider });
     const env = activityEnv({ attempt: 7, heartbeatDetails: { model: FAKE_MODEL, generations: 2, spentMicroUsd: 0 } });
 
-    const failure = asFailure(await rejection(env.run(generateClip, { jobId: uniqueName('pf3'), clip: clipPrompt(0), model: FAKE_MODEL, maxGenerations: 3 })));
+    const failure = asFailure(
+      await rejection(env.run(generateClip, { jobId: uniqueName('pf3'), clip: clipPrompt(0), model: FAKE_MODEL, maxGenerations: 3 })),
+    );
 
     expect(failure.type).toBe('ProviderFailed');
     expect(failure.nonRetryable).toBe(true);
@@ -470,9 +484,7 @@ describe('generateClip', () => {
     expect(existsSync(`${final}.partial`)).toBe(false);
     expect(await jobFiles(jobId)).toEqual([]);
     // The prediction succeeded, so it was paid for even though the clip is unusable.
-    expect(costTracker.all).toEqual([
-      { jobId, stage: VIDEO_STAGE, clipIndex: 3, key: 'v-1', amountMicroUsd: 250_000, model: FAKE_MODEL },
-    ]);
+    expect(costTracker.all).toEqual([{ jobId, stage: VIDEO_STAGE, clipIndex: 3, key: 'v-1', amountMicroUsd: 250_000, model: FAKE_MODEL }]);
   });
 
   describe('what earlier attempts of the clip paid', () => {
@@ -493,7 +505,8 @@ describe('generateClip', () => {
 
       expect(provider.calls.start).toHaveLength(1);
       expect(env.heartbeats.length).toBeGreaterThanOrEqual(1);
-      for (const beat of env.heartbeats) expect(beat).toEqual({ predictionId: 'new-1', model: FAKE_MODEL, generations: 1, spentMicroUsd: 250_000 });
+      for (const beat of env.heartbeats)
+        expect(beat).toEqual({ predictionId: 'new-1', model: FAKE_MODEL, generations: 1, spentMicroUsd: 250_000 });
       // $0.25 earlier + $0.25 for this prediction.
       expect(clip.costMicroUsd).toBe(500_000);
       expect(clip.costUsd).toBe(0.5);
@@ -504,7 +517,7 @@ describe('generateClip', () => {
       ]);
     });
 
-    it('adds this attempt\'s cost to it when the output fails validation again', async () => {
+    it("adds this attempt's cost to it when the output fails validation again", async () => {
       const provider = new FakeProvider({ start: (req) => ({ id: 'v-2', model: req.model, status: 'succeeded', output: smallMp4 }) });
       const costTracker = memoryCostTracker();
       const { generateClip } = activities({ provider, costTracker });
@@ -514,7 +527,9 @@ describe('generateClip', () => {
       });
       const jobId = uniqueName('spent-invalid');
 
-      const failure = asFailure(await rejection(env.run(generateClip, { jobId, clip: clipPrompt(3), model: FAKE_MODEL, maxGenerations: 3 })));
+      const failure = asFailure(
+        await rejection(env.run(generateClip, { jobId, clip: clipPrompt(3), model: FAKE_MODEL, maxGenerations: 3 })),
+      );
 
       expect(failure.type).toBe('ValidationFailed');
       expect(failure.details).toEqual([{ generations: 2, spentMicroUsd: 500_000 }]);
@@ -539,7 +554,11 @@ describe('generateClip', () => {
         heartbeatDetails: { model: FAKE_MODEL, generations: 1, spentMicroUsd: 100_000 } satisfies GenerateClipProgress,
       });
 
-      const failure = asFailure(await rejection(env.run(generateClip, { jobId: uniqueName('spent-auth'), clip: clipPrompt(0), model: FAKE_MODEL, maxGenerations: 3 })));
+      const failure = asFailure(
+        await rejection(
+          env.run(generateClip, { jobId: uniqueName('spent-auth'), clip: clipPrompt(0), model: FAKE_MODEL, maxGenerations: 3 }),
+        ),
+      );
 
       expect(failure.type).toBe('Auth');
       expect(failure.nonRetryable).toBe(true);
@@ -556,7 +575,9 @@ describe('generateClip', () => {
       const jobId = uniqueName('spent-chain');
 
       const first = activityEnv({ attempt: 1 });
-      const failure = asFailure(await rejection(first.run(generateClip, { jobId, clip: clipPrompt(1), model: FAKE_MODEL, maxGenerations: 3 })));
+      const failure = asFailure(
+        await rejection(first.run(generateClip, { jobId, clip: clipPrompt(1), model: FAKE_MODEL, maxGenerations: 3 })),
+      );
       expect(failure.details).toEqual([{ generations: 1, spentMicroUsd: 250_000 }]);
 
       // Temporal hands the next attempt the last details heartbeated by the one before.
@@ -607,7 +628,13 @@ describe('checkBudget', () => {
     const { checkBudget } = budgetActivities(memoryCostTracker());
     const clips = [0, 1, 2, 3].map((clipIndex) => ({ clipIndex, durationS: 5 }));
     // $2.00 for all four, $1.00 for the minimum of two: a $1.20 limit lets it start.
-    const result = await activityEnv().run(checkBudget, { jobId: uniqueName('some'), clips, model: MINIMAX, budgetLimitMicroUsd: 1_200_000, minClips: 2 });
+    const result = await activityEnv().run(checkBudget, {
+      jobId: uniqueName('some'),
+      clips,
+      model: MINIMAX,
+      budgetLimitMicroUsd: 1_200_000,
+      minClips: 2,
+    });
     expect(result.estimatedMicroUsd).toBe(2_000_000);
   });
 
@@ -703,7 +730,13 @@ describe('writeReport', () => {
       clips: [clip(0, { imageNote: 'reference image not used: HTTP 404' }), clip(2, { attempts: 3, generationTimeS: 95.5 })],
       failures: [
         { clipIndex: 1, errorType: 'ContentRejected', message: 'prediction r-1 ended failed: flagged', attempts: 1, costMicroUsd: 0 },
-        { clipIndex: 3, errorType: 'ValidationFailed', message: 'clip failed validation: short side 240 px', attempts: 4, costMicroUsd: 250_000 },
+        {
+          clipIndex: 3,
+          errorType: 'ValidationFailed',
+          message: 'clip failed validation: short side 240 px',
+          attempts: 4,
+          costMicroUsd: 250_000,
+        },
       ],
       totalCostMicroUsd: 1_250_000,
       totalGenerationTimeS: 135.5,
@@ -844,7 +877,9 @@ describe('writeReport', () => {
     expect(report).toMatchObject({ totalClips: 3, successfulClips: 1, failedClips: 0, meetsMinimum: false, totalCostUsd: 0.5 });
     expect(report.successRate).toBeCloseTo(1 / 3, 12);
     // A prompt that neither produced a clip nor failed (e.g. never run) still gets its row.
-    expect(report.clips.map((r: { clipIndex: number; success: boolean; attempts: number }) => [r.clipIndex, r.success, r.attempts])).toEqual([
+    expect(
+      report.clips.map((r: { clipIndex: number; success: boolean; attempts: number }) => [r.clipIndex, r.success, r.attempts]),
+    ).toEqual([
       [0, false, 0],
       [1, true, 1],
       [2, false, 0],

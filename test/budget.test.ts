@@ -23,7 +23,8 @@ const backends = [
   { name: 'PGlite', env: {} as Record<string, string> },
   { name: 'PostgreSQL', env: process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : undefined },
 ];
-if (!backends[1]!.env) console.warn('DATABASE_URL is not set: the budget suite runs on PGlite only (the globalSetup in vitest.config.ts sets it)');
+if (!backends[1]!.env)
+  console.warn('DATABASE_URL is not set: the budget suite runs on PGlite only (the globalSetup in vitest.config.ts sets it)');
 
 describe.each(backends.filter((b) => b.env))('budget that holds, costs on $name', ({ env: dbEnv }) => {
   const env = (extra: Record<string, string>) => ({ ...dbEnv!, ...extra });
@@ -32,7 +33,9 @@ describe.each(backends.filter((b) => b.env))('budget that holds, costs on $name'
     // $0.50 a clip, $2.00 budget: 4 of 6.
     const h = await harness(server, env({ CLIPFLOW_PRICES: perClip(0.5), VIDEO_GENERATOR_BUDGET_USD: '2' }));
     const result = await h.worker.runUntil(
-      h.clipflow.start({ jobId: uniqueName('four-of-six'), clipPrompts: clipPrompts(6, 1.5), options: { concurrency: 3 } }).then((j) => j.result()),
+      h.clipflow
+        .start({ jobId: uniqueName('four-of-six'), clipPrompts: clipPrompts(6, 1.5), options: { concurrency: 3 } })
+        .then((j) => j.result()),
     );
     expect(result.successfulClips).toBe(4);
     expect(result.totalCostMicroUsd).toBe(2_000_000);
@@ -111,7 +114,10 @@ describe.each(backends.filter((b) => b.env))('budget that holds, costs on $name'
       return start(request);
     };
     const err = await h.worker.runUntil(
-      h.clipflow.start({ jobId, clipPrompts: clipPrompts(3, 1.5) }).then((j) => j.result()).catch((e: unknown) => e),
+      h.clipflow
+        .start({ jobId, clipPrompts: clipPrompts(3, 1.5) })
+        .then((j) => j.result())
+        .catch((e: unknown) => e),
     );
     expect(err).toBeInstanceOf(WorkflowFailedError);
     const cause = (err as WorkflowFailedError).cause as ApplicationFailure;
@@ -122,10 +128,14 @@ describe.each(backends.filter((b) => b.env))('budget that holds, costs on $name'
     // With room for two of them, two are made and the total stays under the limit.
     const jobId2 = uniqueName('prior2');
     await h.deps.costTracker.record({ jobId: jobId2, stage: 'audio', clipIndex: -1, key: 'mix-1', amountMicroUsd: 1_000_000 });
-    const h2 = await harness(server, env({ CLIPFLOW_PRICES: perClip(0.5), VIDEO_GENERATOR_BUDGET_USD: '2', CLIPFLOW_DATA_DIR: h.config.dataDir }), (d) => ({
-      ...d,
-      costTracker: h.deps.costTracker,
-    }));
+    const h2 = await harness(
+      server,
+      env({ CLIPFLOW_PRICES: perClip(0.5), VIDEO_GENERATOR_BUDGET_USD: '2', CLIPFLOW_DATA_DIR: h.config.dataDir }),
+      (d) => ({
+        ...d,
+        costTracker: h.deps.costTracker,
+      }),
+    );
     const result = await h2.worker.runUntil(
       h2.clipflow.start({ jobId: jobId2, clipPrompts: clipPrompts(4, 1.5), options: { minClips: 2 } }).then((j) => j.result()),
     );
@@ -135,7 +145,10 @@ describe.each(backends.filter((b) => b.env))('budget that holds, costs on $name'
   });
 
   it('starts the clips held back for budget when the budget is raised mid-job', async () => {
-    const h = await harness(server, env({ CLIPFLOW_PRICES: perClip(0.5), VIDEO_GENERATOR_BUDGET_USD: '1', LOCAL_PROVIDER_DELAY_MS: '2500' }));
+    const h = await harness(
+      server,
+      env({ CLIPFLOW_PRICES: perClip(0.5), VIDEO_GENERATOR_BUDGET_USD: '1', LOCAL_PROVIDER_DELAY_MS: '2500' }),
+    );
     const jobId = uniqueName('raise');
     const result = await h.worker.runUntil(async () => {
       const job = await h.clipflow.start({ jobId, clipPrompts: clipPrompts(5, 1.5), options: { concurrency: 5, minClips: 2 } });

@@ -14,7 +14,9 @@ const seed = Number(process.env.CHAOS_SEED ?? Date.now() % 100_000);
 describe('a 12-clip job while its worker is SIGKILLed at random moments', () => {
   it(`completes, creates and pays each clip once, and replays (seed ${seed})`, { timeout: 300_000 }, async () => {
     const outcome = await runChaos({ seed, clips: 12, kills: 8, restartServer: true, log: (line) => console.log(line) });
-    console.log(`chaos seed ${seed}: ${outcome.kills.length} kills, server restarted: ${outcome.serverRestarted}, ${outcome.seconds.toFixed(1)} s`);
+    console.log(
+      `chaos seed ${seed}: ${outcome.kills.length} kills, server restarted: ${outcome.serverRestarted}, ${outcome.seconds.toFixed(1)} s`,
+    );
 
     expect(outcome.kills.length).toBeGreaterThanOrEqual(4);
     expect(outcome.result.successfulClips).toBe(12);

@@ -111,12 +111,17 @@ describe('clipflow CLI', () => {
   });
 
   it('list --json contains the job', async () => {
-    const listed = await until('the job in the visibility store', async () => {
-      const out = await cli('list', '--json');
-      expect(out.code).toBe(0);
-      const jobs = JSON.parse(out.stdout) as (Omit<JobSummary, 'startTime' | 'closeTime'> & { startTime: string; closeTime?: string })[];
-      return jobs.find((j) => j.jobId === jobId && j.status === 'COMPLETED');
-    }, WAIT_MS, POLL_MS);
+    const listed = await until(
+      'the job in the visibility store',
+      async () => {
+        const out = await cli('list', '--json');
+        expect(out.code).toBe(0);
+        const jobs = JSON.parse(out.stdout) as (Omit<JobSummary, 'startTime' | 'closeTime'> & { startTime: string; closeTime?: string })[];
+        return jobs.find((j) => j.jobId === jobId && j.status === 'COMPLETED');
+      },
+      WAIT_MS,
+      POLL_MS,
+    );
     expect(listed).toMatchObject({ workflowId: `clipflow-${jobId}`, status: 'COMPLETED' });
     expect(Number.isNaN(Date.parse(listed.startTime))).toBe(false);
     expect(Number.isNaN(Date.parse(listed.closeTime ?? ''))).toBe(false);
@@ -152,10 +157,15 @@ describe('clipflow CLI', () => {
     expect(JSON.parse(started.stdout)).toMatchObject({ jobId: cancelId, workflowId: `clipflow-${cancelId}` });
 
     // Wait until the job is generating clips.
-    await until('a clip to be generating', async () => {
-      const p = await h.clipflow.progress(cancelId).catch(() => undefined);
-      return p && p.stage === 'generating' ? p : undefined;
-    }, WAIT_MS, POLL_MS);
+    await until(
+      'a clip to be generating',
+      async () => {
+        const p = await h.clipflow.progress(cancelId).catch(() => undefined);
+        return p && p.stage === 'generating' ? p : undefined;
+      },
+      WAIT_MS,
+      POLL_MS,
+    );
     const out = await cli('cancel', cancelId, '--json');
     expect(out.code).toBe(0);
     expect(JSON.parse(out.stdout)).toEqual({ jobId: cancelId, workflowId: `clipflow-${cancelId}`, cancelRequested: true });
@@ -247,10 +257,15 @@ describe('the orchestrator API behind the CLI', () => {
     expect(second.workflowId).toBe(first.workflowId);
     expect((await h.clipflow.describe(id)).status).toBe('RUNNING');
 
-    const runningJobs = await until('the job listed as running', async () => {
-      const jobs = await h.clipflow.list({ status: 'RUNNING' });
-      return jobs.some((j) => j.jobId === id) ? jobs : undefined;
-    }, WAIT_MS, POLL_MS);
+    const runningJobs = await until(
+      'the job listed as running',
+      async () => {
+        const jobs = await h.clipflow.list({ status: 'RUNNING' });
+        return jobs.some((j) => j.jobId === id) ? jobs : undefined;
+      },
+      WAIT_MS,
+      POLL_MS,
+    );
     expect(runningJobs.every((j) => j.status === 'RUNNING')).toBe(true);
 
     const result = await h.clipflow.result(id);
@@ -263,10 +278,15 @@ describe('the orchestrator API behind the CLI', () => {
     expect(summary.closeTime).toBeInstanceOf(Date);
     expect(summary.startTime.getTime()).toBeLessThanOrEqual(summary.closeTime!.getTime());
 
-    const completed = await until('the job listed as completed', async () => {
-      const jobs = await h.clipflow.list({ status: 'COMPLETED', limit: 100 });
-      return jobs.find((j) => j.jobId === id);
-    }, WAIT_MS, POLL_MS);
+    const completed = await until(
+      'the job listed as completed',
+      async () => {
+        const jobs = await h.clipflow.list({ status: 'COMPLETED', limit: 100 });
+        return jobs.find((j) => j.jobId === id);
+      },
+      WAIT_MS,
+      POLL_MS,
+    );
     expect(completed.runId).toBe(summary.runId);
     // Jobs of other task queues are not listed.
     const other = (await import('../src/client.js')).createClipflowClient(server.env.client, { taskQueue: uniqueName('elsewhere') });

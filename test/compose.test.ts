@@ -99,7 +99,9 @@ function dependsOn(name: string): Record<string, string | undefined> {
 function portsOf(name: string): [number | undefined, number][] {
   return (service(name).ports ?? []).map((p) => {
     if (typeof p === 'object') return [p.published === undefined ? undefined : Number(p.published), p.target];
-    const parts = String(p).replace(/\/(tcp|udp)$/, '').split(':');
+    const parts = String(p)
+      .replace(/\/(tcp|udp)$/, '')
+      .split(':');
     const container = Number(parts.at(-1));
     return [parts.length > 1 ? Number(parts.at(-2)) : undefined, container];
   });
@@ -260,8 +262,8 @@ describe('docker-compose.yml', () => {
     expect(env.OUTPUT_DIR).not.toBe(env.CLIPFLOW_DATA_DIR);
     // postgres keeps its data on a named volume too.
     const pgMount = (service('postgres').volumes ?? []).map((v) => (typeof v === 'string' ? v.split(':') : [v.source, v.target]));
-    expect(pgMount.find(([, t]) => t === '/var/lib/postgresql/data')?.[0]).toSatisfy((s: unknown) =>
-      typeof s === 'string' && Object.hasOwn(compose.volumes ?? {}, s),
+    expect(pgMount.find(([, t]) => t === '/var/lib/postgresql/data')?.[0]).toSatisfy(
+      (s: unknown) => typeof s === 'string' && Object.hasOwn(compose.volumes ?? {}, s),
     );
   });
 

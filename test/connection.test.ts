@@ -66,7 +66,13 @@ describe('connection options from the environment', () => {
     const named = config({ TEMPORAL_ADDRESS: 'temporal.internal:7233', TEMPORAL_NAMESPACE: 'video' });
     expect(nativeConnectionOptions(named)).toEqual({ address: 'temporal.internal:7233' });
     expect(named.temporal.namespace).toBe('video');
-    expect(describeConnection(named)).toEqual({ address: 'temporal.internal:7233', namespace: 'video', tls: false, mtls: false, apiKey: false });
+    expect(describeConnection(named)).toEqual({
+      address: 'temporal.internal:7233',
+      namespace: 'video',
+      tls: false,
+      mtls: false,
+      apiKey: false,
+    });
   });
 
   it('turns TLS on with an API key and sends the key, which stays out of logs and JSON', () => {
@@ -114,7 +120,11 @@ describe('connection options from the environment', () => {
     });
     const native = nativeConnectionOptions(c);
     expect(native.apiKey).toBeUndefined();
-    const tls = native.tls as { serverNameOverride?: string; serverRootCACertificate?: Uint8Array; clientCertPair?: { crt: Uint8Array; key: Uint8Array } };
+    const tls = native.tls as {
+      serverNameOverride?: string;
+      serverRootCACertificate?: Uint8Array;
+      clientCertPair?: { crt: Uint8Array; key: Uint8Array };
+    };
     expect(tls.serverNameOverride).toBe('temporal.example.com');
     expect(Buffer.from(tls.clientCertPair!.crt).toString()).toContain('fakeclientcertificate');
     expect(Buffer.from(tls.clientCertPair!.key).toString()).toBe(keyPem);
@@ -144,7 +154,9 @@ describe('connection options from the environment', () => {
     expect(noCert.message).toContain('no such file');
 
     const noKey = configError(() =>
-      clientConnectionOptions(config({ TEMPORAL_TLS_CLIENT_CERT_PATH: certFile, TEMPORAL_TLS_CLIENT_KEY_PATH: path.join(dir, 'missing.key') })),
+      clientConnectionOptions(
+        config({ TEMPORAL_TLS_CLIENT_CERT_PATH: certFile, TEMPORAL_TLS_CLIENT_KEY_PATH: path.join(dir, 'missing.key') }),
+      ),
     );
     expect(noKey.message).toContain('TEMPORAL_TLS_CLIENT_KEY_PATH');
 
@@ -192,7 +204,12 @@ describe('connection options from the environment', () => {
     expect(cloud.temporal.profile).toBe('cloud');
     expect(nativeConnectionOptions(cloud)).toMatchObject({ address: 'clipflow.a1b2c.tmprl.cloud:7233', apiKey: API_KEY, tls: true });
 
-    const overridden = config({ TEMPORAL_CONFIG_FILE: file, TEMPORAL_PROFILE: 'cloud', TEMPORAL_ADDRESS: 'proxy:7233', TEMPORAL_NAMESPACE: 'other' });
+    const overridden = config({
+      TEMPORAL_CONFIG_FILE: file,
+      TEMPORAL_PROFILE: 'cloud',
+      TEMPORAL_ADDRESS: 'proxy:7233',
+      TEMPORAL_NAMESPACE: 'other',
+    });
     expect(overridden.temporal.address).toBe('proxy:7233');
     expect(overridden.temporal.namespace).toBe('other');
 

@@ -278,7 +278,7 @@ describe('002_cost_entries_seq on a database made before it (PGlite, in memory)'
         INSERT INTO cost_entries (job_id, stage, clip_index, key, amount_micro_usd) VALUES ('j', 'video', 2, 'z', 5);
         INSERT INTO cost_entries (job_id, stage, clip_index, key, amount_micro_usd) VALUES ('j', 'video', 2, 'a', 6);
         COMMIT`);
-      const tied = await db.query<{ n: number }>("SELECT count(DISTINCT recorded_at)::int AS n FROM cost_entries WHERE clip_index = 2");
+      const tied = await db.query<{ n: number }>('SELECT count(DISTINCT recorded_at)::int AS n FROM cost_entries WHERE clip_index = 2');
       expect(tied.rows[0]?.n).toBe(1);
       expect(await tracker.record({ jobId: 'j', stage: 'video', clipIndex: 1, key: 'a', amountMicroUsd: 7 })).toBe(true);
       expect(await keys()).toEqual(['0c', '0a', '0b', '1b', '2z', '2a', '1a']);
@@ -309,7 +309,9 @@ describe.skipIf(!DATABASE_URL)('PostgreSQL migrations from scratch', () => {
       url.searchParams.set('options', `-c search_path=${schema}`);
       const trackers = await Promise.all(Array.from({ length: 5 }, () => createPgCostTracker(url.toString())));
       try {
-        const recorded = await Promise.all(trackers.map((t) => t.record({ jobId: 'j', stage: 'video', clipIndex: 0, key: 'k', amountMicroUsd: 42 })));
+        const recorded = await Promise.all(
+          trackers.map((t) => t.record({ jobId: 'j', stage: 'video', clipIndex: 0, key: 'k', amountMicroUsd: 42 })),
+        );
         expect(recorded.filter((r) => r)).toHaveLength(1);
         expect(await trackers[0]!.getTotalCost('j')).toBe(42);
       } finally {

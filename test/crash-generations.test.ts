@@ -47,7 +47,9 @@ const onCreate =
     ctx.route === 'create' ? behave(ctx.createCount) : undefined;
 
 describe('a clip counts generations, not activity attempts', () => {
-  it('succeeds with one paid prediction although its worker is killed 4 times while the prediction runs', { timeout: 240_000 }, async () => {
+  it('succeeds with one paid prediction although its worker is killed 4 times while the prediction runs', {
+    timeout: 240_000,
+  }, async () => {
     const fake = await startFakeReplicate({ token: TOKEN, behave: onCreate(() => ({ kind: 'prediction', latencyMs: 600_000 })) });
     const env = replicateEnv(fake);
     const config = await testConfig(env);
@@ -60,21 +62,34 @@ describe('a clip counts generations, not activity attempts', () => {
     try {
       const job = await clipflow.start({ jobId, clipPrompts: clipPrompts(1, 2), options: { minClips: 1 } });
       for (let attempt = 1; attempt <= 5; attempt++) {
-        worker = startCrashWorker({ serverAddress: server.address, taskQueue, config, env: { ...env, CLIPFLOW_WORKFLOW_BUNDLE: bundlePath } });
+        worker = startCrashWorker({
+          serverAddress: server.address,
+          taskQueue,
+          config,
+          env: { ...env, CLIPFLOW_WORKFLOW_BUNDLE: bundlePath },
+        });
         await worker.ready(60_000);
         if (attempt === 5) {
           // The prediction has run through all four crashes; it ends while this worker waits on it.
-          await until('attempt 5 to take the prediction up', async () => (await job.raw.describe()).raw.pendingActivities?.[0]?.attempt === 5, 60_000);
+          await until(
+            'attempt 5 to take the prediction up',
+            async () => (await job.raw.describe()).raw.pendingActivities?.[0]?.attempt === 5,
+            60_000,
+          );
           fake.succeed([...fake.predictions.keys()][0]!);
           break;
         }
         // Kill once this attempt runs and has heartbeated the prediction.
-        await until(`attempt ${attempt} to heartbeat the prediction`, async () => {
-          const [pending] = (await job.raw.describe()).raw.pendingActivities ?? [];
-          const beat = Number(pending?.lastHeartbeatTime?.seconds ?? 0) * 1000 + (pending?.lastHeartbeatTime?.nanos ?? 0) / 1e6;
-          const began = Number(pending?.lastStartedTime?.seconds ?? 0) * 1000 + (pending?.lastStartedTime?.nanos ?? 0) / 1e6;
-          return pending?.attempt === attempt && began > 0 && beat >= began && fake.predictions.size === 1;
-        }, 60_000);
+        await until(
+          `attempt ${attempt} to heartbeat the prediction`,
+          async () => {
+            const [pending] = (await job.raw.describe()).raw.pendingActivities ?? [];
+            const beat = Number(pending?.lastHeartbeatTime?.seconds ?? 0) * 1000 + (pending?.lastHeartbeatTime?.nanos ?? 0) / 1e6;
+            const began = Number(pending?.lastStartedTime?.seconds ?? 0) * 1000 + (pending?.lastStartedTime?.nanos ?? 0) / 1e6;
+            return pending?.attempt === attempt && began > 0 && beat >= began && fake.predictions.size === 1;
+          },
+          60_000,
+        );
         await worker.kill();
       }
       const result = await job.result();
@@ -91,14 +106,18 @@ describe('a clip counts generations, not activity attempts', () => {
     }
   });
 
-  it('fails a clip whose provider fails 3 times, after 3 predictions; one that fails twice succeeds on its third', { timeout: 120_000 }, async () => {
+  it('fails a clip whose provider fails 3 times, after 3 predictions; one that fails twice succeeds on its third', {
+    timeout: 120_000,
+  }, async () => {
     // Clip 0 fails every time; clip 1 fails its first two predictions.
     const fake = await startFakeReplicate({
       token: TOKEN,
       behave: (ctx) => {
         if (ctx.route !== 'create') return undefined;
         const failing = ctx.prompt?.startsWith('clip 0:') || (ctx.prompt?.startsWith('clip 1:') && ctx.createCountForPrompt <= 2);
-        return failing ? { kind: 'prediction', end: 'failed', error: 'GPU fell over', latencyMs: 200 } : { kind: 'prediction', latencyMs: 200 };
+        return failing
+          ? { kind: 'prediction', end: 'failed', error: 'GPU fell over', latencyMs: 200 }
+          : { kind: 'prediction', latencyMs: 200 };
       },
     });
     const h = await harness(server, replicateEnv(fake));

@@ -32,12 +32,16 @@ describe('a worker killed mid-job', () => {
     const jobId = uniqueName('crash');
     const job = await replacement.clipflow.start({ jobId, clipPrompts: clipPrompts(6, 2), options: { concurrency: 3 } });
     // Kill it once some clips are finished and others are being generated.
-    await until('two clips saved and more in flight', () => {
-      const lines = firstWorker.readLog();
-      const saved = lines.filter((l) => l.event === 'saved').length;
-      const started = lines.filter((l) => l.event === 'start').length;
-      return saved >= 2 && started > saved;
-    }, TIMEOUT_MS);
+    await until(
+      'two clips saved and more in flight',
+      () => {
+        const lines = firstWorker.readLog();
+        const saved = lines.filter((l) => l.event === 'saved').length;
+        const started = lines.filter((l) => l.event === 'start').length;
+        return saved >= 2 && started > saved;
+      },
+      TIMEOUT_MS,
+    );
     await sleep(300); // let the finished activities report their completion
     await firstWorker.kill();
     const firstPid = firstWorker.pid;

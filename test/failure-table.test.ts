@@ -22,7 +22,10 @@ const types = Object.keys(FAILURES) as FailureType[];
 
 /** The failure as the workflow sees it: the activity's ApplicationFailure inside an ActivityFailure. */
 function throughTemporal(type: FailureType, exhausted = false): ActivityFailure {
-  const thrown = toApplicationFailure(new ClipflowError(type, `${type} happened`), { details: [{ generations: 2, spentMicroUsd: 5 }], exhausted });
+  const thrown = toApplicationFailure(new ClipflowError(type, `${type} happened`), {
+    details: [{ generations: 2, spentMicroUsd: 5 }],
+    exhausted,
+  });
   return new ActivityFailure('activity failed', 'generateClip', '1', RetryState.NON_RETRYABLE_FAILURE, undefined, thrown);
 }
 
@@ -35,7 +38,16 @@ function reportOf(failure: ReturnType<typeof describeClipFailure>) {
     totalCostMicroUsd: failure.costMicroUsd,
     totalGenerationTimeS: 1,
     minClips: 1,
-    budget: { limitMicroUsd: 1, spentBeforeJobMicroUsd: 0, estimatedMicroUsd: 0, actualMicroUsd: 0, peakReservedMicroUsd: 0, skippedForBudget: [], cancelledForBudget: [], perModel: [] },
+    budget: {
+      limitMicroUsd: 1,
+      spentBeforeJobMicroUsd: 0,
+      estimatedMicroUsd: 0,
+      actualMicroUsd: 0,
+      peakReservedMicroUsd: 0,
+      skippedForBudget: [],
+      cancelledForBudget: [],
+      perModel: [],
+    },
     cancelledClips: [],
   };
   return buildReport(input).clips[0]!;

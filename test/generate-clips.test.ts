@@ -79,9 +79,7 @@ describe('generateClips', () => {
     const result = await h.worker.runUntil(
       h.clipflow.start({ jobId: uniqueName('auth'), clipPrompts: clipPrompts(4) }).then((j) => j.result()),
     );
-    expect(result.failures).toEqual([
-      expect.objectContaining({ clipIndex: 2, errorType: 'Auth', attempts: 1 }),
-    ]);
+    expect(result.failures).toEqual([expect.objectContaining({ clipIndex: 2, errorType: 'Auth', attempts: 1 })]);
     expect(result.successfulClips).toBe(3);
   });
 
@@ -108,7 +106,10 @@ describe('generateClips', () => {
     });
     const jobId = uniqueName('insufficient');
     const err = await h.worker.runUntil(
-      h.clipflow.start({ jobId, clipPrompts: clipPrompts(6) }).then((j) => j.result()).catch((e: unknown) => e),
+      h.clipflow
+        .start({ jobId, clipPrompts: clipPrompts(6) })
+        .then((j) => j.result())
+        .catch((e: unknown) => e),
     );
     expect(err).toBeInstanceOf(WorkflowFailedError);
     const cause = (err as WorkflowFailedError).cause as ApplicationFailure;
@@ -131,7 +132,10 @@ describe('generateClips', () => {
       return original(request);
     };
     const err = await h.worker.runUntil(
-      h.clipflow.start({ jobId: uniqueName('budget'), clipPrompts: clipPrompts(3) }).then((j) => j.result()).catch((e: unknown) => e),
+      h.clipflow
+        .start({ jobId: uniqueName('budget'), clipPrompts: clipPrompts(3) })
+        .then((j) => j.result())
+        .catch((e: unknown) => e),
     );
     expect(err).toBeInstanceOf(WorkflowFailedError);
     const cause = (err as WorkflowFailedError).cause as ApplicationFailure;

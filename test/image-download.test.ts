@@ -9,10 +9,7 @@ import { downloadImage, isPublicAddress } from '../src/media/image-download.js';
 import { ClipflowError, FailureType } from '../src/shared/failures.js';
 
 // A real 1x1 PNG.
-const PNG = Buffer.from(
-  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==',
-  'base64',
-);
+const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==', 'base64');
 const pad = (head: number[] | string, size = 32) => {
   const start = typeof head === 'string' ? Buffer.from(head, 'latin1') : Buffer.from(head);
   return Buffer.concat([start, Buffer.alloc(size - start.length)]);
@@ -109,9 +106,7 @@ afterEach(async () => {
 /** Every file under dir (directories left out). */
 async function filesIn(root: string): Promise<string[]> {
   const entries = await readdir(root, { withFileTypes: true });
-  const nested = await Promise.all(
-    entries.map((e) => (e.isDirectory() ? filesIn(path.join(root, e.name)) : [path.join(root, e.name)])),
-  );
+  const nested = await Promise.all(entries.map((e) => (e.isDirectory() ? filesIn(path.join(root, e.name)) : [path.join(root, e.name)])));
   return nested.flat();
 }
 

@@ -35,7 +35,11 @@ function importsOf(file: string): Edge[] {
       const clause = statement.importClause;
       typeOnly =
         !!clause?.isTypeOnly ||
-        (!!clause && !clause.name && !!clause.namedBindings && ts.isNamedImports(clause.namedBindings) && clause.namedBindings.elements.every((e) => e.isTypeOnly));
+        (!!clause &&
+          !clause.name &&
+          !!clause.namedBindings &&
+          ts.isNamedImports(clause.namedBindings) &&
+          clause.namedBindings.elements.every((e) => e.isTypeOnly));
     } else if (ts.isExportDeclaration(statement) && statement.moduleSpecifier) {
       specifier = statement.moduleSpecifier;
       typeOnly = statement.isTypeOnly;

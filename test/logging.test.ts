@@ -41,9 +41,22 @@ describe('the JSON logger', () => {
     }
     const [first, second] = out.lines();
     expect(Object.keys(first!).slice(0, 3)).toEqual(['time', 'level', 'message']);
-    expect(first).toMatchObject({ level: 'INFO', message: 'clip ready', jobId: 'j1', clipIndex: 2, attempt: 1, sizeBytes: '123', at: '2030-01-02T03:04:05.000Z' });
+    expect(first).toMatchObject({
+      level: 'INFO',
+      message: 'clip ready',
+      jobId: 'j1',
+      clipIndex: 2,
+      attempt: 1,
+      sizeBytes: '123',
+      at: '2030-01-02T03:04:05.000Z',
+    });
     expect(Date.parse(first!.time)).toBeGreaterThan(Date.now() - 60_000);
-    expect(second).toMatchObject({ level: 'WARN', message: 'multi\nline', nested: { list: [1, 'two', { three: 3 }] }, bytes: '[16 bytes]' });
+    expect(second).toMatchObject({
+      level: 'WARN',
+      message: 'multi\nline',
+      nested: { list: [1, 'two', { three: 3 }] },
+      bytes: '[16 bytes]',
+    });
   });
 
   it('keeps below-level lines out and takes the time from the SDK timestamp', () => {
@@ -111,13 +124,26 @@ describe('activity log lines', () => {
     const deps = await createActivityDeps(config);
     const out = capture();
     const env = new MockActivityEnvironment(
-      { attempt: 3, activityType: 'generateClip', workflowExecution: { workflowId: 'clipflow-log-job', runId: 'run-1' }, workflowType: 'generateClips' },
-      { logger: createJsonLogger({ level: 'DEBUG', secrets: configSecrets(config), write: out.write }), interceptors: [activityLogContext] },
+      {
+        attempt: 3,
+        activityType: 'generateClip',
+        workflowExecution: { workflowId: 'clipflow-log-job', runId: 'run-1' },
+        workflowType: 'generateClips',
+      },
+      {
+        logger: createJsonLogger({ level: 'DEBUG', secrets: configSecrets(config), write: out.write }),
+        interceptors: [activityLogContext],
+      },
     );
     try {
       const { generateClip } = createActivities(deps);
       const [clip] = clipPrompts(5, 1).slice(4);
-      const result = (await env.run(generateClip, { jobId: 'log-job', clip: clip!, model: config.generation.model, maxGenerations: 3 })) as { clipIndex: number };
+      const result = (await env.run(generateClip, {
+        jobId: 'log-job',
+        clip: clip!,
+        model: config.generation.model,
+        maxGenerations: 3,
+      })) as { clipIndex: number };
       expect(result.clipIndex).toBe(4);
     } finally {
       await deps.close();
@@ -133,11 +159,20 @@ describe('activity log lines', () => {
         expect(line).toMatchObject({ jobId: 'log-job', attempt: 3, activityType: 'generateClip' });
         continue;
       }
-      expect(line).toMatchObject({ jobId: 'log-job', clipIndex: 4, attempt: 3, activityType: 'generateClip', workflowId: 'clipflow-log-job' });
+      expect(line).toMatchObject({
+        jobId: 'log-job',
+        clipIndex: 4,
+        attempt: 3,
+        activityType: 'generateClip',
+        workflowId: 'clipflow-log-job',
+      });
     }
     expect(lines.filter((l) => l.message !== 'Activity started').length).toBeGreaterThanOrEqual(4);
     // 'prediction created' is logged with the prediction id only: the rest comes from the interceptor.
-    expect(lines.find((l) => l.message === 'prediction created')).toMatchObject({ sdkComponent: 'activity', predictionId: expect.any(String) });
+    expect(lines.find((l) => l.message === 'prediction created')).toMatchObject({
+      sdkComponent: 'activity',
+      predictionId: expect.any(String),
+    });
   });
 
   it('take jobId from the workflow id for activities whose input has none, and the logged values win', async () => {
@@ -146,10 +181,13 @@ describe('activity log lines', () => {
       { attempt: 2, activityType: 'jobSettings', workflowExecution: { workflowId: 'clipflow-settings-job', runId: 'run-2' } },
       { logger: createJsonLogger({ level: 'INFO', write: out.write }), interceptors: [activityLogContext] },
     );
-    await env.run(async (input: { clipCount: number }) => {
-      Context.current().log.info('settings', { clipCount: input.clipCount });
-      Context.current().log.info('explicit', { clipIndex: 9 });
-    }, { clipCount: 3 });
+    await env.run(
+      async (input: { clipCount: number }) => {
+        Context.current().log.info('settings', { clipCount: input.clipCount });
+        Context.current().log.info('explicit', { clipIndex: 9 });
+      },
+      { clipCount: 3 },
+    );
     const [settings, explicit] = out.lines();
     expect(settings).toMatchObject({ message: 'settings', jobId: 'settings-job', attempt: 2, clipCount: 3 });
     expect(settings).not.toHaveProperty('clipIndex');

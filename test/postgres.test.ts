@@ -71,9 +71,13 @@ describe('npm run postgres', () => {
   });
 
   it('--throwaway --stop-with-stdin: stops when its parent closes stdin, and deletes its cluster', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/dev-server/postgres-main.ts', '--throwaway', '--port', '0', '--stop-with-stdin'], {
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'src/dev-server/postgres-main.ts', '--throwaway', '--port', '0', '--stop-with-stdin'],
+      {
+        stdio: ['pipe', 'pipe', 'pipe'],
+      },
+    );
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));

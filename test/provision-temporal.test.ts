@@ -51,7 +51,15 @@ async function firstRunEnv(bin: string | undefined): Promise<{ env: NodeJS.Proce
   const { TEMPORAL_CLI_PATH: _cli, TEMPORAL_ADDRESS: _address, NO_PROXY: _np, no_proxy: _np2, ...rest } = process.env;
   return {
     cacheDir,
-    env: { ...rest, PATH: bin ? `${bin}:${barePath}` : barePath, CLIPFLOW_CACHE_DIR: cacheDir, HTTPS_PROXY: refused, https_proxy: refused, NO_PROXY: LOCAL, no_proxy: LOCAL },
+    env: {
+      ...rest,
+      PATH: bin ? `${bin}:${barePath}` : barePath,
+      CLIPFLOW_CACHE_DIR: cacheDir,
+      HTTPS_PROXY: refused,
+      https_proxy: refused,
+      NO_PROXY: LOCAL,
+      no_proxy: LOCAL,
+    },
   };
 }
 
@@ -83,13 +91,21 @@ describe('provisioning the Temporal CLI on a first run', () => {
     expect((await run(cli, ['--version'])).stdout).toMatch(/^temporal version .*\(Server 1\.\d+/);
     expect(await readFile(path.join(bin, 'go.calls'), 'utf8')).toBe('install github.com/temporalio/cli/cmd/temporal@v1.5.1\n');
 
-    const download = lineIndex(text, /^no Temporal CLI on this machine yet: downloading the official v1\.5\.1 through the Temporal SDK into .*\(seconds; needs internet\)$/);
+    const download = lineIndex(
+      text,
+      /^no Temporal CLI on this machine yet: downloading the official v1\.5\.1 through the Temporal SDK into .*\(seconds; needs internet\)$/,
+    );
     const failed = lineIndex(text, /^the download failed \(.*Connection refused.*\), so the Go build follows$/);
-    const building = lineIndex(text, /^ {2}building the Temporal CLI v1\.5\.1 from source with Go into .*\(once; about 4 minutes on 2 cores\)$/);
+    const building = lineIndex(
+      text,
+      /^ {2}building the Temporal CLI v1\.5\.1 from source with Go into .*\(once; about 4 minutes on 2 cores\)$/,
+    );
     const goLine = lineIndex(text, /^ {2}go: downloading github\.com\/temporalio\/cli v1\.5\.1$/);
     const progress = lineIndex(text, /^ {2}… still building the Temporal CLI \(about 4 minutes in all\): \d+ s so far$/);
     expect(download).toBe(0);
-    expect([download, failed, building, goLine, progress]).toEqual([...[download, failed, building, goLine, progress]].sort((a, b) => a - b));
+    expect([download, failed, building, goLine, progress]).toEqual(
+      [...[download, failed, building, goLine, progress]].sort((a, b) => a - b),
+    );
     // Without internet the download gives up at once instead of hanging.
     expect(lines[failed]!.at - started).toBeLessThan(10_000);
     // The build's duration is announced before the (2 s) build, not after it.
@@ -115,7 +131,12 @@ describe('provisioning the Temporal CLI on a first run', () => {
     const work = await mkdtemp(path.join(os.tmpdir(), 'clipflow-first-run-'));
     const start = spawnTsx(
       'src/start.ts',
-      { ...env, OUTPUT_DIR: path.join(work, 'outputs'), CLIPFLOW_DATA_DIR: path.join(work, 'data'), TEMPORAL_UI_PORT: String(await freePort()) },
+      {
+        ...env,
+        OUTPUT_DIR: path.join(work, 'outputs'),
+        CLIPFLOW_DATA_DIR: path.join(work, 'data'),
+        TEMPORAL_UI_PORT: String(await freePort()),
+      },
       { captureOutput: true, ownGroup: true },
     );
     try {

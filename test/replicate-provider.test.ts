@@ -107,8 +107,25 @@ describe('replicate provider against the fake API', () => {
     expect((await readdir(dir)).filter((f) => f.includes('.download'))).toEqual([]);
 
     const { ffprobe } = mediaBinaries();
-    const probe = spawnSync(ffprobe, ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=codec_name,width,height:format=duration', '-of', 'json', destination], { encoding: 'utf8' });
-    const info = JSON.parse(probe.stdout) as { streams: { codec_name: string; width: number; height: number }[]; format: { duration: string } };
+    const probe = spawnSync(
+      ffprobe,
+      [
+        '-v',
+        'error',
+        '-select_streams',
+        'v:0',
+        '-show_entries',
+        'stream=codec_name,width,height:format=duration',
+        '-of',
+        'json',
+        destination,
+      ],
+      { encoding: 'utf8' },
+    );
+    const info = JSON.parse(probe.stdout) as {
+      streams: { codec_name: string; width: number; height: number }[];
+      format: { duration: string };
+    };
     expect(info.streams[0]).toMatchObject({ codec_name: 'h264', width: 1280, height: 720 });
     expect(Number(info.format.duration)).toBeGreaterThanOrEqual(1);
   });

@@ -149,7 +149,9 @@ function allText(value: unknown, out: string[] = [], seen = new Set<object>()): 
 describe('generateClips on the Replicate provider (fake API)', () => {
   it('a worker SIGKILLed with 3 predictions running resumes them elsewhere: one create per clip', async () => {
     // Clips 0, 1 and 5 are quick; 2, 3 and 4 run for 8 s, long enough to be running at the kill.
-    const fake = await fakeReplicate(perClip((clipIndex) => ({ kind: 'prediction', latencyMs: [2, 3, 4].includes(clipIndex) ? 8_000 : 600 })));
+    const fake = await fakeReplicate(
+      perClip((clipIndex) => ({ kind: 'prediction', latencyMs: [2, 3, 4].includes(clipIndex) ? 8_000 : 600 })),
+    );
     const env = replicateEnv(fake, { CLIP_HEARTBEAT_TIMEOUT_S: '3' });
     const replacement = await harness(server, env);
     harnesses.push(replacement);
@@ -164,13 +166,17 @@ describe('generateClips on the Replicate provider (fake API)', () => {
       const jobId = uniqueName('rep-crash');
       const job = await replacement.clipflow.start({ jobId, clipPrompts: clipPrompts(6, 2), options: { concurrency: 3 } });
       // Kill once 2 clips are saved and 3 predictions run at the fake, each heartbeated to the server.
-      const runningAtKill = await until('2 clips done and 3 predictions running and heartbeated', async () => {
-        if (firstWorker.readLog().filter((l) => l.event === 'saved').length < 2) return undefined;
-        const running = [...fake.predictions.keys()].filter((id) => isRunning(fake, id));
-        if (running.length < 3) return undefined;
-        const beaten = await heartbeatedPredictions(replacement, jobId);
-        return running.every((id) => beaten.includes(id)) ? running : undefined;
-      }, TIMEOUT_MS);
+      const runningAtKill = await until(
+        '2 clips done and 3 predictions running and heartbeated',
+        async () => {
+          if (firstWorker.readLog().filter((l) => l.event === 'saved').length < 2) return undefined;
+          const running = [...fake.predictions.keys()].filter((id) => isRunning(fake, id));
+          if (running.length < 3) return undefined;
+          const beaten = await heartbeatedPredictions(replacement, jobId);
+          return running.every((id) => beaten.includes(id)) ? running : undefined;
+        },
+        TIMEOUT_MS,
+      );
       await firstWorker.kill();
       const firstPid = firstWorker.pid;
       expect(runningAtKill).toHaveLength(3);
@@ -187,7 +193,11 @@ describe('generateClips on the Replicate provider (fake API)', () => {
       expect(result.failures).toEqual([]);
       await expectValidClips(result);
       // Exactly one prediction was created per clip, across both workers.
-      for (let i = 0; i < 6; i++) expect(createsOf(fake, i).map((c) => c.status), `clip ${i}`).toEqual([201]);
+      for (let i = 0; i < 6; i++)
+        expect(
+          createsOf(fake, i).map((c) => c.status),
+          `clip ${i}`,
+        ).toEqual([201]);
       expect(fake.creates).toHaveLength(6);
       // The replacement created only the clip nobody had started; the running ones it took up from
       // the heartbeat details of the killed attempts.
@@ -301,12 +311,16 @@ describe('generateClips on the Replicate provider (fake API)', () => {
     const jobId = uniqueName('rep-cancel');
     const { err, cancelRequestedAt, running } = await h.worker.runUntil(async () => {
       const job = await h.clipflow.start({ jobId, clipPrompts: clipPrompts(4), options: { concurrency: 3 } });
-      const running = await until('3 predictions running and heartbeated', async () => {
-        const ids = [...fake.predictions.keys()].filter((id) => isRunning(fake, id));
-        if (ids.length < 3) return undefined;
-        const beaten = await heartbeatedPredictions(h, jobId);
-        return ids.every((id) => beaten.includes(id)) ? ids : undefined;
-      }, TIMEOUT_MS);
+      const running = await until(
+        '3 predictions running and heartbeated',
+        async () => {
+          const ids = [...fake.predictions.keys()].filter((id) => isRunning(fake, id));
+          if (ids.length < 3) return undefined;
+          const beaten = await heartbeatedPredictions(h, jobId);
+          return ids.every((id) => beaten.includes(id)) ? ids : undefined;
+        },
+        TIMEOUT_MS,
+      );
       const cancelRequestedAt = Date.now();
       await job.cancel();
       const err = await within(30_000, 'the cancelled job', job.result()).catch((e: unknown) => e);

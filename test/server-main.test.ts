@@ -36,7 +36,11 @@ describe('npm run server', () => {
       { captureOutput: true, ownGroup: true, args: ['--port', String(port)] },
     );
     try {
-      await until('the server to say it is up', () => server.stdout().includes('Ctrl-C stops it.') || server.child.exitCode !== null, 120_000);
+      await until(
+        'the server to say it is up',
+        () => server.stdout().includes('Ctrl-C stops it.') || server.child.exitCode !== null,
+        120_000,
+      );
       expect(server.stdout()).toContain(`Temporal dev server on 127.0.0.1:${port}; Web UI http://localhost:${uiPort}. Ctrl-C stops it.`);
       await sleep(8_000);
 

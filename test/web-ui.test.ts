@@ -40,11 +40,29 @@ describe('what a person sees of a job', () => {
   });
 
   it('finds the job by its id with `npm run temporal -- workflow list --query`, with its counts and spend', async () => {
-    const listed = await until('the job in visibility', async () => {
-      const { stdout } = await run('npm', ['run', '--silent', 'temporal', '--', 'workflow', 'list', '--address', server.address, '--query', `ClipflowJobId='${jobId}'`, '--output', 'json']);
-      const rows = stdout.trim() ? (JSON.parse(stdout) as { execution: { workflowId: string } }[]) : [];
-      return rows.length > 0 ? rows : undefined;
-    }, 20_000, 250);
+    const listed = await until(
+      'the job in visibility',
+      async () => {
+        const { stdout } = await run('npm', [
+          'run',
+          '--silent',
+          'temporal',
+          '--',
+          'workflow',
+          'list',
+          '--address',
+          server.address,
+          '--query',
+          `ClipflowJobId='${jobId}'`,
+          '--output',
+          'json',
+        ]);
+        const rows = stdout.trim() ? (JSON.parse(stdout) as { execution: { workflowId: string } }[]) : [];
+        return rows.length > 0 ? rows : undefined;
+      },
+      20_000,
+      250,
+    );
     expect(listed.map((r) => r.execution.workflowId)).toEqual([workflowId]);
 
     const described = await server.env.client.workflow.getHandle(workflowId).describe();
@@ -84,7 +102,16 @@ describe('what a person sees of a job', () => {
     const { chromium: browserType } = await import('playwright-core');
     const browser = await browserType.launch({
       executablePath: chromium,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
     try {
       const page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });

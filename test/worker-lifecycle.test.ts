@@ -86,10 +86,21 @@ describe('worker options from configuration', () => {
   });
 
   it('reach the Worker the clipflow worker creates', async () => {
-    const config = await testConfig({ WORKER_MAX_CONCURRENT_ACTIVITIES: '4', WORKER_ACTIVITIES_PER_SECOND: '3', WORKER_TASK_QUEUE_ACTIVITIES_PER_SECOND: '6', WORKER_SHUTDOWN_GRACE_S: '7' });
+    const config = await testConfig({
+      WORKER_MAX_CONCURRENT_ACTIVITIES: '4',
+      WORKER_ACTIVITIES_PER_SECOND: '3',
+      WORKER_TASK_QUEUE_ACTIVITIES_PER_SECOND: '6',
+      WORKER_SHUTDOWN_GRACE_S: '7',
+    });
     const deps = await createActivityDeps(config);
     try {
-      const worker = await createClipflowWorker({ config, connection: server.env.nativeConnection, deps, workflowBundle: await workflowBundle(), taskQueue: uniqueName('opts') });
+      const worker = await createClipflowWorker({
+        config,
+        connection: server.env.nativeConnection,
+        deps,
+        workflowBundle: await workflowBundle(),
+        taskQueue: uniqueName('opts'),
+      });
       expect(worker.options.maxActivitiesPerSecond).toBe(3);
       expect(worker.options.maxTaskQueueActivitiesPerSecond).toBe(6);
       expect(worker.options.shutdownGraceTimeMs).toBe(7_000);
@@ -142,10 +153,14 @@ describe('a worker process receiving SIGTERM mid-job', () => {
       const clipflow = createClipflowClient(server.env.client, { taskQueue });
       const jobId = uniqueName('sigterm');
       const job = await clipflow.start({ jobId, clipPrompts: clipPrompts(3, 1), options: { concurrency: 3 } });
-      const generating = await until('three clips generating', () => {
-        const g = lines().filter((l) => l.message === 'generating clip' && l.jobId === jobId);
-        return g.length >= 3 && g;
-      }, TIMEOUT_MS);
+      const generating = await until(
+        'three clips generating',
+        () => {
+          const g = lines().filter((l) => l.message === 'generating clip' && l.jobId === jobId);
+          return g.length >= 3 && g;
+        },
+        TIMEOUT_MS,
+      );
       const inFlight = new Set(generating.map((l) => l.clipIndex));
       const signalledAt = Date.now();
       workerProcess.child.kill('SIGTERM');
@@ -188,7 +203,13 @@ describe('a worker process receiving SIGTERM mid-job', () => {
       const config = await testConfig({ OUTPUT_DIR: outputDir });
       const deps = await createActivityDeps(config);
       try {
-        const worker = await createClipflowWorker({ config, connection: server.env.nativeConnection, deps, workflowBundle: await workflowBundle(), taskQueue });
+        const worker = await createClipflowWorker({
+          config,
+          connection: server.env.nativeConnection,
+          deps,
+          workflowBundle: await workflowBundle(),
+          taskQueue,
+        });
         const result = await worker.runUntil(job.result());
         expect(result.successfulClips).toBe(3);
         const runs = activityRuns(await job.raw.fetchHistory(), 'generateClip');

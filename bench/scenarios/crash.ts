@@ -164,7 +164,9 @@ export async function runCrash(bench: Bench, log: (line: string) => void, params
     await stopChild(second);
 
     const clipSpans = profile.spans.filter((sp) => sp.type === 'generateClip');
-    const byFirst = clipSpans.filter((sp) => sp.identity.startsWith(`${first.pid}@`) && sp.outcome === 'completed').map((sp) => sp.clipIndex!);
+    const byFirst = clipSpans
+      .filter((sp) => sp.identity.startsWith(`${first.pid}@`) && sp.outcome === 'completed')
+      .map((sp) => sp.clipIndex!);
     const dups = countDuplicates(createsLog, jobId, byFirst, killAt);
     const bySecond = profile.spans.filter((sp) => sp.identity.startsWith(`${second.pid}@`) && sp.startedAt !== undefined);
     const run: TemporalCrashRun = {
@@ -174,9 +176,15 @@ export async function runCrash(bench: Bench, log: (line: string) => void, params
       wallMs,
       extraMs: wallMs - temporalBaselineMs,
       ...dups,
-      inFlightRestartAfterKillMs: clipSpans.filter((sp) => dups.inFlightAtKill.includes(sp.clipIndex!)).map((sp) => (sp.startedAt ?? Number.NaN) - killAt),
+      inFlightRestartAfterKillMs: clipSpans
+        .filter((sp) => dups.inFlightAtKill.includes(sp.clipIndex!))
+        .map((sp) => (sp.startedAt ?? Number.NaN) - killAt),
       firstReplacementStartAfterKillMs: Math.min(...bySecond.map((sp) => sp.startedAt!)) - killAt,
-      workflowTaskTimeouts: profile.workflowTasks.timeouts.map((t) => ({ afterKillMs: t.scheduledAt - killAt, waitedMs: t.afterMs, type: t.type })),
+      workflowTaskTimeouts: profile.workflowTasks.timeouts.map((t) => ({
+        afterKillMs: t.scheduledAt - killAt,
+        waitedMs: t.afterMs,
+        type: t.type,
+      })),
       attemptsOver1: clipSpans.filter((sp) => sp.attempt > 1).length,
       timeline: timeline(history, killAt).filter((e) => !/SEARCH_ATTRIBUTES|PROPERTIES_MODIFIED|MARKER/.test(e.type)),
     };
@@ -211,13 +219,18 @@ export async function runCrash(bench: Bench, log: (line: string) => void, params
   const firstPool = spawnScript('pool-process.ts', await poolSpec('crash-pool/first', jobId, createsLog));
   await firstPool.waitFor('the pool to start', (lines) => lines.some((l) => l.event === 'start'));
   let halfAt: number | undefined;
-  await until('the pool at 50%', () => {
-    const done = firstPool.lines.filter((l) => l.event === 'done').length;
-    if (done < half) return false;
-    halfAt ??= Date.now();
-    const created = readCreates(createsLog).lines.filter((l) => l.jobId === jobId).length;
-    return created >= Math.min(clips, half + concurrency) || Date.now() - halfAt > 1000;
-  }, 120_000, 10);
+  await until(
+    'the pool at 50%',
+    () => {
+      const done = firstPool.lines.filter((l) => l.event === 'done').length;
+      if (done < half) return false;
+      halfAt ??= Date.now();
+      const created = readCreates(createsLog).lines.filter((l) => l.jobId === jobId).length;
+      return created >= Math.min(clips, half + concurrency) || Date.now() - halfAt > 1000;
+    },
+    120_000,
+    10,
+  );
   firstPool.process.kill('SIGKILL');
   const killAt = Date.now();
   await firstPool.exited;

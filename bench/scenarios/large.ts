@@ -64,7 +64,14 @@ export interface LargeResult {
     saveMs: Summary;
     recordCostMs: Summary;
   };
-  cpu: { benchProcessMs: number; benchProcessUserMs: number; benchProcessSystemMs: number; serverMs: number; ffprobeMs: number; wallMs: number };
+  cpu: {
+    benchProcessMs: number;
+    benchProcessUserMs: number;
+    benchProcessSystemMs: number;
+    serverMs: number;
+    ffprobeMs: number;
+    wallMs: number;
+  };
   /** The worker's (this process's) event loop during the job. */
   loopDelay: LoopDelay;
   /** Sizes of the payloads that grow with the job. */
@@ -83,7 +90,11 @@ export async function runLarge(bench: Bench, log: (line: string) => void, params
   const w = await inProcessWorker(bench, 'large', { latencyMs, pollIntervalMs });
   try {
     const serverPid = devServerPid();
-    const cpu0 = { self: process.cpuUsage(), server: serverPid ? cpuMs(serverPid) : Number.NaN, children: cpuMs(process.pid, true) - cpuMs(process.pid) };
+    const cpu0 = {
+      self: process.cpuUsage(),
+      server: serverPid ? cpuMs(serverPid) : Number.NaN,
+      children: cpuMs(process.pid, true) - cpuMs(process.pid),
+    };
     const loop = startLoopMonitor();
     const jobId = uniqueName('large');
     const began = performance.now();
@@ -113,7 +124,12 @@ export async function runLarge(bench: Bench, log: (line: string) => void, params
       .filter((sp) => sp.type === 'generateClip' && sp.startedAt !== undefined && sp.closedAt !== undefined)
       .map((sp) => ({ startedAt: sp.startedAt!, endedAt: sp.closedAt! }));
     let maxInFlight = 0;
-    const edges = spans.flatMap((sp) => [{ at: sp.startedAt, d: 1 }, { at: sp.endedAt, d: -1 }]).sort((a, b) => a.at - b.at || a.d - b.d);
+    const edges = spans
+      .flatMap((sp) => [
+        { at: sp.startedAt, d: 1 },
+        { at: sp.endedAt, d: -1 },
+      ])
+      .sort((a, b) => a.at - b.at || a.d - b.d);
     let current = 0;
     for (const e of edges) {
       current += e.d;

@@ -81,7 +81,11 @@ function stepProfile(w: InProcessWorker, runs: OverheadRun[], profiles: HistoryP
     recordCostMs: summarize(timings.recordCostMs),
     otherActivities: last.spans
       .filter((sp) => sp.type !== 'generateClip')
-      .map((sp) => ({ type: sp.type, scheduledAfterStartMs: sp.scheduledAt - last.startAt, scheduledToClosedMs: (sp.closedAt ?? sp.scheduledAt) - sp.scheduledAt })),
+      .map((sp) => ({
+        type: sp.type,
+        scheduledAfterStartMs: sp.scheduledAt - last.startAt,
+        scheduledToClosedMs: (sp.closedAt ?? sp.scheduledAt) - sp.scheduledAt,
+      })),
     eventsByType: last.eventsByType,
   };
 }

@@ -66,7 +66,12 @@ export interface ThroughputResult {
   };
 }
 
-export const THROUGHPUT_DEFAULTS: Omit<ThroughputParams, 'pollIntervalMs'> = { jobs: 100, clipsPerJob: 10, latencyMs: 0, sampledHistories: 10 };
+export const THROUGHPUT_DEFAULTS: Omit<ThroughputParams, 'pollIntervalMs'> = {
+  jobs: 100,
+  clipsPerJob: 10,
+  latencyMs: 0,
+  sampledHistories: 10,
+};
 
 export async function runThroughput(bench: Bench, log: (line: string) => void, params: ThroughputParams): Promise<ThroughputResult> {
   const { jobs, clipsPerJob, latencyMs, pollIntervalMs } = params;
@@ -85,7 +90,13 @@ export async function runThroughput(bench: Bench, log: (line: string) => void, p
       /* exited */
     }
   }, 250);
-  const cpu0 = { split: cpuSplitMs(worker.pid), worker: cpuMs(worker.pid), workerAll: cpuMs(worker.pid, true), server: serverPid ? cpuMs(serverPid) : Number.NaN, self: process.cpuUsage() };
+  const cpu0 = {
+    split: cpuSplitMs(worker.pid),
+    worker: cpuMs(worker.pid),
+    workerAll: cpuMs(worker.pid, true),
+    server: serverPid ? cpuMs(serverPid) : Number.NaN,
+    self: process.cpuUsage(),
+  };
 
   const prompts = clipPrompts(clipsPerJob);
   const began = performance.now();
@@ -118,9 +129,16 @@ export async function runThroughput(bench: Bench, log: (line: string) => void, p
   const sampled = handles.filter((_, i) => i % step === 0).slice(0, params.sampledHistories);
   const profiles = await Promise.all(sampled.map(async (h) => profileHistory(await h.raw.fetchHistory(), latencyMs)));
   const eventsByType: Record<string, number> = {};
-  for (const p of profiles) for (const [k, v] of Object.entries(p.eventsByType)) eventsByType[k] = (eventsByType[k] ?? 0) + v / profiles.length;
-  const clipSpans = profiles.flatMap((p) => p.spans.filter((sp) => sp.type === 'generateClip' && sp.startedAt !== undefined && sp.closedAt !== undefined));
-  const refills = profiles.flatMap((p) => p.spans.filter((sp) => sp.type === 'generateClip' && sp.triggeredByCompletionAt !== undefined).map((sp) => sp.scheduledAt - sp.triggeredByCompletionAt!));
+  for (const p of profiles)
+    for (const [k, v] of Object.entries(p.eventsByType)) eventsByType[k] = (eventsByType[k] ?? 0) + v / profiles.length;
+  const clipSpans = profiles.flatMap((p) =>
+    p.spans.filter((sp) => sp.type === 'generateClip' && sp.startedAt !== undefined && sp.closedAt !== undefined),
+  );
+  const refills = profiles.flatMap((p) =>
+    p.spans
+      .filter((sp) => sp.type === 'generateClip' && sp.triggeredByCompletionAt !== undefined)
+      .map((sp) => sp.scheduledAt - sp.triggeredByCompletionAt!),
+  );
 
   await stopChild(worker);
   const stats = worker.lines.find((l) => l.event === 'stats') as { timings?: Record<string, number[]>; loopDelay?: LoopDelay } | undefined;

@@ -21,7 +21,9 @@ export function createCheckBudget({ config, costTracker }: Pick<ActivityDeps, 'c
     });
     // Clips that do not fit are held back by the workflow's ledger; the job is refused up front
     // only when even its cheapest minClips clips would not fit.
-    const cheapest = Object.values(perClipMicroUsd).sort((a, b) => a - b).slice(0, input.minClips);
+    const cheapest = Object.values(perClipMicroUsd)
+      .sort((a, b) => a - b)
+      .slice(0, input.minClips);
     const minimumMicroUsd = cheapest.reduce((a, b) => a + b, 0);
     if (currentMicroUsd + minimumMicroUsd > limitMicroUsd) {
       throw toApplicationFailure(

@@ -41,7 +41,11 @@ const COMMANDS: Record<string, { args: string[]; options: OptionName[] }> = {
   list: { args: [], options: ['json', 'status', 'limit'] },
 };
 
-const STATUS_ALIASES: Record<string, JobStatus> = { canceled: 'CANCELLED', 'timed-out': 'TIMED_OUT', 'continued-as-new': 'CONTINUED_AS_NEW' };
+const STATUS_ALIASES: Record<string, JobStatus> = {
+  canceled: 'CANCELLED',
+  'timed-out': 'TIMED_OUT',
+  'continued-as-new': 'CONTINUED_AS_NEW',
+};
 
 function parseStatus(value: string | undefined): JobStatus | undefined {
   if (value === undefined) return undefined;
@@ -90,7 +94,11 @@ async function run(argv: string[], out: (text: string) => void = (t) => console.
       const handle = await clipflow.start(job);
       console.error(`job ${job.jobId}: workflow ${handle.workflowId} on task queue ${config.temporal.taskQueue}`);
       if (values['no-wait']) {
-        out(json ? JSON.stringify({ jobId: job.jobId, workflowId: handle.workflowId, ...(handle.runId ? { runId: handle.runId } : {}) }) : job.jobId);
+        out(
+          json
+            ? JSON.stringify({ jobId: job.jobId, workflowId: handle.workflowId, ...(handle.runId ? { runId: handle.runId } : {}) })
+            : job.jobId,
+        );
         return 0;
       }
       const { result, error } = await watchJob(handle);
@@ -115,7 +123,11 @@ async function run(argv: string[], out: (text: string) => void = (t) => console.
       const summary = await clipflow.describe(arg);
       if (summary.status !== 'RUNNING') throw new CommandError(`job ${arg} is not running (${summary.status.toLowerCase()})`);
       await clipflow.cancel(arg);
-      out(json ? JSON.stringify({ jobId: arg, workflowId: summary.workflowId, cancelRequested: true }) : `cancellation requested for job ${arg}`);
+      out(
+        json
+          ? JSON.stringify({ jobId: arg, workflowId: summary.workflowId, cancelRequested: true })
+          : `cancellation requested for job ${arg}`,
+      );
       return 0;
     }
     case 'report': {
@@ -139,7 +151,8 @@ async function run(argv: string[], out: (text: string) => void = (t) => console.
       const clipflow = await connect(config);
       const jobs = await clipflow.list({ ...(status ? { status } : {}), ...(limit ? { limit } : {}) });
       if (json) out(JSON.stringify(jobs));
-      else if (jobs.length === 0) out(`no jobs on task queue ${config.temporal.taskQueue}${status ? ` with status ${status.toLowerCase()}` : ''}`);
+      else if (jobs.length === 0)
+        out(`no jobs on task queue ${config.temporal.taskQueue}${status ? ` with status ${status.toLowerCase()}` : ''}`);
       else out(jobs.map((j) => `${j.startTime.toISOString()}  ${j.status.padEnd(10)}  ${j.jobId}`).join('\n'));
       return 0;
     }
@@ -182,7 +195,9 @@ interface Report {
 
 function summaryFromReport(report: Report): string {
   const lines = report.clips.map((c) => `clip ${c.clipIndex}: ${c.success ? `ok  ${c.path}` : `FAILED  ${c.error}`}`);
-  return [`job ${report.jobId}: ${report.successfulClips}/${report.totalClips} clips, $${report.totalCostUsd.toFixed(2)}`, ...lines].join('\n');
+  return [`job ${report.jobId}: ${report.successfulClips}/${report.totalClips} clips, $${report.totalCostUsd.toFixed(2)}`, ...lines].join(
+    '\n',
+  );
 }
 
 function describeError(err: unknown): string {

@@ -25,7 +25,18 @@ export function summaryTable(result: GenerateClipsResult): string {
     ]);
   }
   for (const f of result.failures) {
-    byIndex.set(f.clipIndex, [String(f.clipIndex), 'FAILED', '-', '-', '-', '-', '-', String(f.attempts), '-', `${f.errorType}: ${f.message}`]);
+    byIndex.set(f.clipIndex, [
+      String(f.clipIndex),
+      'FAILED',
+      '-',
+      '-',
+      '-',
+      '-',
+      '-',
+      String(f.attempts),
+      '-',
+      `${f.errorType}: ${f.message}`,
+    ]);
   }
   rows.push(...[...byIndex.entries()].sort(([a], [b]) => a - b).map(([, row]) => row));
   const widths = rows[0]!.map((_, col) => Math.max(...rows.map((r) => (col === r.length - 1 ? 0 : (r[col] ?? '').length))));

@@ -33,7 +33,9 @@ export function explainProfileError(file: string | undefined, load: () => Client
       ? 'TEMPORAL_PROFILE'
       : both
         ? `${both.variable}_PATH/_DATA`
-        : (file ? 'TEMPORAL_CONFIG_FILE' : 'the Temporal config file');
+        : file
+          ? 'TEMPORAL_CONFIG_FILE'
+          : 'the Temporal config file';
     throw invalid(setting, message);
   }
 }
@@ -46,7 +48,8 @@ export function pemSources(profile: ClientConfigProfile, vars: Record<string, st
     const source = profile.tls?.[field];
     if (!source) return [];
     const suffix = 'path' in source ? 'PATH' : 'DATA';
-    const setting = vars[`${variable}_${suffix}`] !== undefined ? `${variable}_${suffix}` : `tls.${key}_${suffix.toLowerCase()} of ${where}`;
+    const setting =
+      vars[`${variable}_${suffix}`] !== undefined ? `${variable}_${suffix}` : `tls.${key}_${suffix.toLowerCase()} of ${where}`;
     return [{ field, what, setting, source }];
   });
 }

@@ -17,9 +17,7 @@ export function invalid(setting: string, problem: string): ConfigError {
   return new ConfigError(`invalid configuration: ${setting}: ${problem}`);
 }
 
-export const bool = z
-  .enum(['1', '0', 'true', 'false', 'yes', 'no'])
-  .transform((v) => v === '1' || v === 'true' || v === 'yes');
+export const bool = z.enum(['1', '0', 'true', 'false', 'yes', 'no']).transform((v) => v === '1' || v === 'true' || v === 'yes');
 export const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 export const positive = (max: number) => z.coerce.number().positive().max(max);
 export const text = z.string().min(1);

@@ -79,7 +79,13 @@ export function loadConfig(env: Env = process.env): Config {
   };
 }
 
-export { clientConnectionOptions, connectionSecrets, DEFAULT_ADDRESS, describeConnection, nativeConnectionOptions } from './connect-options.js';
+export {
+  clientConnectionOptions,
+  connectionSecrets,
+  DEFAULT_ADDRESS,
+  describeConnection,
+  nativeConnectionOptions,
+} from './connect-options.js';
 export type { TemporalConnection } from './connection.js';
 export { ConfigError, type Env, type Environment } from './env.js';
 export type { JobDefaults } from './job.js';

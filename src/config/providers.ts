@@ -85,7 +85,11 @@ export function replicateSettings(e: ProvidersEnv): ReplicateSettings {
 }
 
 /** The provider the configuration names, with its options; refuses Replicate without a token. */
-export function providerChoice(config: { generation: GenerationSettings; local: LocalSettings; replicate: ReplicateSettings }): ProviderChoice {
+export function providerChoice(config: {
+  generation: GenerationSettings;
+  local: LocalSettings;
+  replicate: ReplicateSettings;
+}): ProviderChoice {
   if (config.generation.provider === 'local') return { provider: 'local', options: config.local };
   const { apiToken, baseUrl, maxRetryAfterS } = config.replicate;
   if (!apiToken) throw new ConfigError('VIDEO_PROVIDER is replicate but REPLICATE_API_TOKEN is not set');

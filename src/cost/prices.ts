@@ -33,10 +33,7 @@ export function estimateClipCost(price: ModelPrice, durationS: number): MicroUsd
   );
 }
 
-export function actualClipCost(
-  price: ModelPrice,
-  facts: { outputDurationS: number; predictTimeS?: number },
-): MicroUsd {
+export function actualClipCost(price: ModelPrice, facts: { outputDurationS: number; predictTimeS?: number }): MicroUsd {
   return (
     usdToMicros((price.usdPerOutputSecond ?? 0) * facts.outputDurationS) +
     usdToMicros(price.usdPerPrediction ?? 0) +

@@ -35,10 +35,9 @@ export function createSqlCostTracker(db: SqlRunner, close: () => Promise<void>):
 
     async getTotalCost(jobId) {
       open();
-      const result = await db.query(
-        'SELECT coalesce(sum(amount_micro_usd), 0)::bigint AS total FROM cost_entries WHERE job_id = $1',
-        [jobId],
-      );
+      const result = await db.query('SELECT coalesce(sum(amount_micro_usd), 0)::bigint AS total FROM cost_entries WHERE job_id = $1', [
+        jobId,
+      ]);
       return toMicroUsd(result.rows[0]?.total, 'total');
     },
 

@@ -49,8 +49,10 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
     createPostgresUser: os.userInfo().uid === 0,
     initdbFlags: ['--encoding=UTF8', ...(throwaway ? ['--no-sync'] : [])],
     postgresFlags: [
-      '-c', 'listen_addresses=127.0.0.1',
-      '-c', 'unix_socket_directories=',
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      'unix_socket_directories=',
       // A throwaway cluster need not survive a crash of the machine.
       ...(throwaway ? ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'] : []),
     ],

@@ -37,7 +37,9 @@ export async function provisionTemporalCli(options: ProvisionOptions = {}): Prom
   if (found) return found;
 
   const cacheDir = (await script('dir', env))!;
-  log(`no Temporal CLI on this machine yet: downloading the official ${TEMPORAL_CLI_VERSION} through the Temporal SDK into ${cacheDir} (seconds; needs internet)`);
+  log(
+    `no Temporal CLI on this machine yet: downloading the official ${TEMPORAL_CLI_VERSION} through the Temporal SDK into ${cacheDir} (seconds; needs internet)`,
+  );
   const download = await runWithProgress(process.execPath, [DOWNLOAD, cacheDir, TEMPORAL_CLI_VERSION], {
     env,
     log,

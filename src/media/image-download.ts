@@ -7,7 +7,6 @@ import net, { type LookupFunction } from 'node:net';
 import path from 'node:path';
 import { ClipflowError, FailureType } from '../shared/failures.js';
 
-
 /** Limits on downloading a clip's reference image. */
 export interface ImageSettings {
   allowPrivateHosts: boolean;
@@ -274,10 +273,7 @@ function get(
 
     req.once('socket', (socket) => {
       if (!socket.connecting) return;
-      const timer = setTimeout(
-        () => req.destroy(rejected(label, `could not connect within ${connectTimeoutMs} ms`)),
-        connectTimeoutMs,
-      );
+      const timer = setTimeout(() => req.destroy(rejected(label, `could not connect within ${connectTimeoutMs} ms`)), connectTimeoutMs);
       socket.once('connect', () => clearTimeout(timer));
       socket.once('close', () => clearTimeout(timer));
     });

@@ -40,7 +40,17 @@ export function createProbe(ffprobe: string, options: { timeoutMs?: number } = {
   const timeoutMs = options.timeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS;
   return async function probe(file) {
     const { size } = await stat(file);
-    const args = ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=width,height,codec_name:format=duration', '-of', 'json', file];
+    const args = [
+      '-v',
+      'error',
+      '-select_streams',
+      'v:0',
+      '-show_entries',
+      'stream=width,height,codec_name:format=duration',
+      '-of',
+      'json',
+      file,
+    ];
     let stdout: string;
     try {
       ({ stdout } = await run(ffprobe, args, { timeout: timeoutMs, killSignal: 'SIGKILL' }));

@@ -22,9 +22,7 @@ export function parseFaultPlan(text: string): FaultPlan {
     if (!entry) continue;
     const match = /^(\d+):(transient|permanent|auth|content|slow)(?:\*(\d+)|=(\d+))?$/.exec(entry);
     if (!match) {
-      throw new Error(
-        `fault "${entry}" is not of the form <clipIndex>:transient*N | permanent | auth | content | slow=<ms>`,
-      );
+      throw new Error(`fault "${entry}" is not of the form <clipIndex>:transient*N | permanent | auth | content | slow=<ms>`);
     }
     const clipIndex = Number(match[1]);
     const kind = match[2] as Fault['kind'];

@@ -172,8 +172,10 @@ export function ffmpegArgs(request: PredictionRequest, output: string, fontFile?
   }
   const cell = 8;
   inputs.push(
-    '-f', 'lavfi',
-    '-i', `life=s=${Math.ceil(width / cell)}x${Math.ceil(height / cell)}:mold=10:r=${fps}:seed=${look.seed}:ratio=0.3:life_color=${look.life}:death_color=${look.death}`,
+    '-f',
+    'lavfi',
+    '-i',
+    `life=s=${Math.ceil(width / cell)}x${Math.ceil(height / cell)}:mold=10:r=${fps}:seed=${look.seed}:ratio=0.3:life_color=${look.life}:death_color=${look.death}`,
   );
   const caption = fontFile
     ? `,drawtext=fontfile=${fontFile}:text='${escapeDrawtext(request.prompt.slice(0, 48))}':x=(w-text_w)/2:y=h-2*text_h:fontsize=${Math.round(Math.min(width, height) / 26)}:fontcolor=white:box=1:boxcolor=black@0.5`
@@ -183,14 +185,27 @@ export function ffmpegArgs(request: PredictionRequest, output: string, fontFile?
     `[bg][pattern]blend=all_mode=${request.imagePath ? 'overlay' : 'average'}:all_opacity=${request.imagePath ? 0.35 : 1},` +
     `noise=alls=6:allf=t${caption},format=yuv420p[out]`;
   return [
-    '-hide_banner', '-loglevel', 'error', '-y',
+    '-hide_banner',
+    '-loglevel',
+    'error',
+    '-y',
     ...inputs,
-    '-filter_complex', filter,
-    '-map', '[out]',
-    '-t', String(durationS),
-    '-r', String(fps),
-    '-c:v', 'libx264', '-preset', 'ultrafast', '-crf', '23',
-    '-movflags', '+faststart',
+    '-filter_complex',
+    filter,
+    '-map',
+    '[out]',
+    '-t',
+    String(durationS),
+    '-r',
+    String(fps),
+    '-c:v',
+    'libx264',
+    '-preset',
+    'ultrafast',
+    '-crf',
+    '23',
+    '-movflags',
+    '+faststart',
     output,
   ];
 }

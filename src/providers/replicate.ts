@@ -44,7 +44,6 @@ export interface ReplicateProviderOptions {
   requestTimeoutMs?: number;
 }
 
-
 /** Downloading an output gives up after this long. */
 const DOWNLOAD_TIMEOUT_MS = 600_000;
 /** The part of Replicate's prediction object clipflow reads. */
@@ -154,10 +153,7 @@ export function createReplicateProvider(options: ReplicateProviderOptions): Vide
     async start(request) {
       const [modelName = '', version, ...rest] = request.model.split(':');
       if (!MODEL_NAME.test(modelName) || rest.length > 0 || (version !== undefined && !VERSION_ID.test(version))) {
-        throw new ClipflowError(
-          FailureType.InvalidInput,
-          `model "${request.model}" is not of the form owner/name or owner/name:version`,
-        );
+        throw new ClipflowError(FailureType.InvalidInput, `model "${request.model}" is not of the form owner/name or owner/name:version`);
       }
       const imageUrl = request.imagePath ? await uploadImage(request.imagePath) : undefined;
       const input = buildInput(request, imageUrl);
@@ -245,7 +241,10 @@ export function createReplicateProvider(options: ReplicateProviderOptions): Vide
 }
 
 function tooBig(id: string, bytes: number, maxBytes: number, atLeast = false): ClipflowError {
-  return new ClipflowError(FailureType.ProviderRefused, `output of ${id} is ${atLeast ? 'over ' : ''}${bytes} B, over the cap of ${maxBytes} B`);
+  return new ClipflowError(
+    FailureType.ProviderRefused,
+    `output of ${id} is ${atLeast ? 'over ' : ''}${bytes} B, over the cap of ${maxBytes} B`,
+  );
 }
 
 /**
@@ -315,7 +314,12 @@ export function mapError(operation: Operation, err: unknown, ctx: MapContext): C
  * How long a 429 asks to wait, in ms, capped at maxRetryAfterS: the Retry-After header (seconds
  * or an HTTP date), else the body's "resets in ~Ns" or "retry_after": N.
  */
-export function retryAfterFrom(header: string | null | undefined, body: string, maxRetryAfterS: number, now = Date.now()): number | undefined {
+export function retryAfterFrom(
+  header: string | null | undefined,
+  body: string,
+  maxRetryAfterS: number,
+  now = Date.now(),
+): number | undefined {
   let seconds: number | undefined;
   const value = header?.trim();
   if (value) {
@@ -326,8 +330,7 @@ export function retryAfterFrom(header: string | null | undefined, body: string, 
     }
   }
   if (seconds === undefined) {
-    const match =
-      /resets?\s+in\s+~?\s*(\d+(?:\.\d+)?)\s*s/i.exec(body) ?? /"?retry[_-]after"?\s*[:=]\s*"?(\d+(?:\.\d+)?)/i.exec(body);
+    const match = /resets?\s+in\s+~?\s*(\d+(?:\.\d+)?)\s*s/i.exec(body) ?? /"?retry[_-]after"?\s*[:=]\s*"?(\d+(?:\.\d+)?)/i.exec(body);
     if (match?.[1]) seconds = Number(match[1]);
   }
   if (seconds === undefined || !Number.isFinite(seconds)) return undefined;

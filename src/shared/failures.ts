@@ -90,7 +90,10 @@ export interface ClipAttempts {
 }
 
 /** Converts anything thrown in an activity into the ApplicationFailure Temporal should see. */
-export function toApplicationFailure(err: unknown, { details = [], exhausted = false }: { details?: unknown[]; exhausted?: boolean } = {}): ApplicationFailure {
+export function toApplicationFailure(
+  err: unknown,
+  { details = [], exhausted = false }: { details?: unknown[]; exhausted?: boolean } = {},
+): ApplicationFailure {
   if (err instanceof ApplicationFailure) return err;
   if (err instanceof ClipflowError) {
     return ApplicationFailure.create({
@@ -103,7 +106,12 @@ export function toApplicationFailure(err: unknown, { details = [], exhausted = f
   }
   // Unnamed errors keep their JavaScript name for the report; the Error row rules them.
   const message = err instanceof Error ? err.message : String(err);
-  return ApplicationFailure.create({ type: err instanceof Error ? err.name : FailureType.Error, message, nonRetryable: exhausted, details });
+  return ApplicationFailure.create({
+    type: err instanceof Error ? err.name : FailureType.Error,
+    message,
+    nonRetryable: exhausted,
+    details,
+  });
 }
 
 /** How a clip's last activity ended, as the workflow reads it from the activity's failure. */

@@ -23,16 +23,9 @@ const httpUrl = z
 
 export const ClipPrompt = z.object({
   clipIndex: z.number().int('must be an integer').min(0, 'must be 0 or more').max(99_999, 'must be at most 99999'),
-  prompt: z
-    .string()
-    .trim()
-    .min(1, 'must not be empty')
-    .max(MAX_PROMPT_CHARS, `must be at most ${MAX_PROMPT_CHARS} characters`),
+  prompt: z.string().trim().min(1, 'must not be empty').max(MAX_PROMPT_CHARS, `must be at most ${MAX_PROMPT_CHARS} characters`),
   negativePrompt: z.string().max(MAX_PROMPT_CHARS, `must be at most ${MAX_PROMPT_CHARS} characters`).optional(),
-  durationS: z
-    .number()
-    .positive('must be greater than 0')
-    .max(MAX_CLIP_DURATION_S, `must be at most ${MAX_CLIP_DURATION_S} seconds`),
+  durationS: z.number().positive('must be greater than 0').max(MAX_CLIP_DURATION_S, `must be at most ${MAX_CLIP_DURATION_S} seconds`),
   aspectRatio: AspectRatio.default('16:9'),
   sceneReferenceUrl: httpUrl.optional(),
 });

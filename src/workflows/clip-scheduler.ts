@@ -91,9 +91,7 @@ export class ClipScheduler {
     this.running.set(clip.clipIndex, scope);
     this.startOrder.push(clip.clipIndex);
     this.options.onStart?.(clip.clipIndex);
-    void scope
-      .run(() => this.options.produce(clip))
-      .then((outcome) => this.finish(clip.clipIndex, outcome));
+    void scope.run(() => this.options.produce(clip)).then((outcome) => this.finish(clip.clipIndex, outcome));
   }
 
   private finish(clipIndex: number, outcome: ClipOutcome): void {
@@ -105,7 +103,11 @@ export class ClipScheduler {
     } else {
       let failure = outcome.failure;
       if (this.stoppedForBudget.has(clipIndex) && failure.errorType === FailureType.Cancelled) {
-        failure = { ...failure, errorType: FailureType.CancelledForBudget, message: 'stopped: its expected cost no longer fit in the budget' };
+        failure = {
+          ...failure,
+          errorType: FailureType.CancelledForBudget,
+          message: 'stopped: its expected cost no longer fit in the budget',
+        };
         this.result.cancelledForBudget.push(clipIndex);
       } else if (failure.errorType === FailureType.Cancelled) {
         this.result.cancelledClips.push(clipIndex);
@@ -134,7 +136,13 @@ export class ClipScheduler {
     for (const clip of this.pending) {
       if (this.result.cancellation) {
         this.result.cancelledClips.push(clip.clipIndex);
-        this.result.failures.push({ clipIndex: clip.clipIndex, errorType: FailureType.Cancelled, message: 'not started: the job was cancelled', attempts: 0, costMicroUsd: 0 });
+        this.result.failures.push({
+          clipIndex: clip.clipIndex,
+          errorType: FailureType.Cancelled,
+          message: 'not started: the job was cancelled',
+          attempts: 0,
+          costMicroUsd: 0,
+        });
         continue;
       }
       this.result.skippedForBudget.push(clip.clipIndex);

@@ -42,7 +42,8 @@ export async function generateClips(input: GenerateClipsInput): Promise<Generate
     estimateOf: (clipIndex) => budget.perClipMicroUsd[clipIndex] ?? 0,
     produce: (clip) => produceClip(job.jobId, clip, settings),
     onStart: () => progress.clipStarted(),
-    onEnd: (outcome) => (outcome.ok ? progress.clipSucceeded(outcome.clip.costMicroUsd) : progress.clipFailed(outcome.failure.costMicroUsd)),
+    onEnd: (outcome) =>
+      outcome.ok ? progress.clipSucceeded(outcome.clip.costMicroUsd) : progress.clipFailed(outcome.failure.costMicroUsd),
   });
   setHandler(
     raiseBudgetUpdate,

@@ -14,7 +14,11 @@ export async function produceClip(jobId: string, clip: ClipPrompt, settings: Job
   let imageNote: string | undefined;
   if (clip.sceneReferenceUrl) {
     try {
-      const image = await imageActivities(settings, clip.clipIndex).prepareImage({ jobId, clipIndex: clip.clipIndex, url: clip.sceneReferenceUrl });
+      const image = await imageActivities(settings, clip.clipIndex).prepareImage({
+        jobId,
+        clipIndex: clip.clipIndex,
+        url: clip.sceneReferenceUrl,
+      });
       if (image.ok) imagePath = image.path;
       else imageNote = `reference image not used: ${image.reason}`;
     } catch (err) {
@@ -33,7 +37,10 @@ export async function produceClip(jobId: string, clip: ClipPrompt, settings: Job
       return { ok: true, clip: await generationActivities(settings, clip.clipIndex, model).generateClip(input) };
     } catch (err) {
       const failure = describeClipFailure(clip.clipIndex, err);
-      outcome = { ok: false, failure: { ...failure, costMicroUsd: Math.max(failure.costMicroUsd, spentMicroUsd), message: `${model}: ${failure.message}` } };
+      outcome = {
+        ok: false,
+        failure: { ...failure, costMicroUsd: Math.max(failure.costMicroUsd, spentMicroUsd), message: `${model}: ${failure.message}` },
+      };
       if (!wantsFallback(failure)) break;
     }
   }

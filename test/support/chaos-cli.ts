@@ -28,7 +28,8 @@ for (let i = 0; i < runs; i++) {
   const seed = first + i;
   const outcome = await runChaos({ seed, kills: Number(values.kills), clips: Number(values.clips), restartServer: true });
   const problems: string[] = [];
-  if (outcome.result.successfulClips !== outcome.result.totalClips) problems.push(`${outcome.result.successfulClips}/${outcome.result.totalClips} clips`);
+  if (outcome.result.successfulClips !== outcome.result.totalClips)
+    problems.push(`${outcome.result.successfulClips}/${outcome.result.totalClips} clips`);
   const twice = outcome.createsPerClip.flatMap((n, clip) => (n === 1 ? [] : [`clip ${clip}: ${n} creates`]));
   problems.push(...twice);
   if (outcome.costEntries.length !== outcome.result.totalClips) problems.push(`${outcome.costEntries.length} cost entries`);

@@ -238,12 +238,26 @@ async function doRender({ durationS, width, height, fps }: { durationS: number; 
   const file = path.join(dir, 'output.mp4');
   try {
     const args = [
-      '-hide_banner', '-loglevel', 'error', '-y',
-      '-f', 'lavfi', '-i', `testsrc2=size=${width}x${height}:rate=${fps}`,
-      '-vf', 'noise=alls=30:allf=t+u,format=yuv420p',
-      '-t', String(durationS),
-      '-c:v', 'libx264', '-preset', 'ultrafast', '-crf', '30',
-      '-movflags', '+faststart',
+      '-hide_banner',
+      '-loglevel',
+      'error',
+      '-y',
+      '-f',
+      'lavfi',
+      '-i',
+      `testsrc2=size=${width}x${height}:rate=${fps}`,
+      '-vf',
+      'noise=alls=30:allf=t+u,format=yuv420p',
+      '-t',
+      String(durationS),
+      '-c:v',
+      'libx264',
+      '-preset',
+      'ultrafast',
+      '-crf',
+      '30',
+      '-movflags',
+      '+faststart',
       file,
     ];
     await new Promise<void>((resolve, reject) => {
@@ -337,7 +351,11 @@ export async function startFakeReplicate(options: FakeReplicateOptions): Promise
     for (const t of timers.get(id) ?? []) clearTimeout(t);
     timers.delete(id);
   };
-  const finish = (p: FakePrediction, status: FakePrediction['status'], extra: { error?: string; predictTimeS?: number; outputAs?: 'string' | 'array' } = {}) => {
+  const finish = (
+    p: FakePrediction,
+    status: FakePrediction['status'],
+    extra: { error?: string; predictTimeS?: number; outputAs?: 'string' | 'array' } = {},
+  ) => {
     if (p.status !== 'starting' && p.status !== 'processing') return;
     const now = Date.now();
     const started = p.started_at ? Date.parse(p.started_at) : undefined;
@@ -362,7 +380,11 @@ export async function startFakeReplicate(options: FakeReplicateOptions): Promise
     const p: FakePrediction = {
       id,
       model: ctx.model ?? options.versionModels?.[ctx.version ?? ''] ?? 'fake/versioned-model',
-      version: ctx.version ?? createHash('sha256').update(ctx.model ?? '').digest('hex'),
+      version:
+        ctx.version ??
+        createHash('sha256')
+          .update(ctx.model ?? '')
+          .digest('hex'),
       input: ctx.input ?? {},
       status: 'starting',
       output: null,
@@ -512,7 +534,10 @@ export async function startFakeReplicate(options: FakeReplicateOptions): Promise
       const form = await new Request('http://fake/', { method: 'POST', headers: { 'content-type': contentType }, body: raw }).formData();
       const content = form.get('content');
       if (!content || typeof content === 'string') return send(400, { detail: 'missing content part', status: 400 });
-      record.body = { content: { name: content.name, type: content.type, size: content.size }, metadata: String(form.get('metadata') ?? '') };
+      record.body = {
+        content: { name: content.name, type: content.type, size: content.size },
+        metadata: String(form.get('metadata') ?? ''),
+      };
       const behavior = behave?.({ route: 'files', ...countCreates(undefined) });
       if (behavior?.kind === 'http') return respondWith(res, record, behavior);
       const id = randomUUID().replace(/-/g, '');

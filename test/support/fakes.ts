@@ -41,9 +41,7 @@ export class FakeProvider implements VideoProvider {
   async start(request: PredictionRequest): Promise<Prediction> {
     const n = this.calls.start.length;
     this.calls.start.push(request);
-    return this.options.start
-      ? this.options.start(request, n)
-      : { id: `new-${n + 1}`, model: request.model, status: 'processing' };
+    return this.options.start ? this.options.start(request, n) : { id: `new-${n + 1}`, model: request.model, status: 'processing' };
   }
 
   async get(id: string): Promise<Prediction> {

@@ -25,7 +25,11 @@ try {
       return job.workflowId;
     });
     // The CLI writes the canonical JSON form that historyFromJSON reads back.
-    const { stdout } = await promisify(execFile)(cli, ['workflow', 'show', '--address', server.address, '--workflow-id', workflowId, '--output', 'json'], { maxBuffer: 64 << 20 });
+    const { stdout } = await promisify(execFile)(
+      cli,
+      ['workflow', 'show', '--address', server.address, '--workflow-id', workflowId, '--output', 'json'],
+      { maxBuffer: 64 << 20 },
+    );
     const file = new URL(`../fixtures/${name}.history.json`, import.meta.url);
     await writeFile(file, stdout);
     console.log(`recorded ${(JSON.parse(stdout) as { events: unknown[] }).events.length} events to ${file.pathname}`);
