@@ -27,13 +27,13 @@ async function replayAll(bundle: WorkflowBundleWithSourceMap) {
 describe('replaying recorded histories', () => {
   beforeAll(() => quietRuntime());
 
-  it('has the happy and the partial paths on record', async () => {
-    expect((await histories()).map((h) => h.workflowId)).toEqual(['happy-path.history.json', 'partial-path.history.json']);
+  it('has the crash, happy and partial paths on record', async () => {
+    expect((await histories()).map((h) => h.workflowId)).toEqual(['crash-path.history.json', 'happy-path.history.json', 'partial-path.history.json']);
   });
 
   it('replays every recorded history against today’s workflow code', async () => {
     const outcomes = await replayAll(await workflowBundle());
-    expect(outcomes).toHaveLength(2);
+    expect(outcomes).toHaveLength(3);
     for (const outcome of outcomes) expect(outcome.error, outcome.workflowId).toBeUndefined();
   });
 
@@ -43,7 +43,7 @@ describe('replaying recorded histories', () => {
       logger: new DefaultLogger('ERROR'),
     });
     const outcomes = await replayAll(changed);
-    expect(outcomes).toHaveLength(2);
+    expect(outcomes).toHaveLength(3);
     for (const outcome of outcomes) expect(outcome.error).toBeInstanceOf(DeterminismViolationError);
   });
 });

@@ -6,6 +6,8 @@ import { writeFile } from 'node:fs/promises';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { provisionTemporalCli } from '../../src/dev-server/temporal-cli.js';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
+import { runChaos } from './chaos.js';
 import { clipPrompts, startTestServer, uniqueName } from './env.js';
 import { harness } from './job-runner.js';
 
@@ -37,3 +39,11 @@ try {
 } finally {
   await server.stop();
 }
+
+// A job whose worker was SIGKILLed again and again (seeded, so the same schedule each time):
+// workflow tasks that timed out on dead workers' sticky queues, activities retried after crashes.
+const chaos = await runChaos({ seed: 7, clips: 12, kills: 10, restartServer: true });
+if (chaos.replayError) throw new Error(`the crash history does not replay: ${String(chaos.replayError)}`);
+const crashFile = new URL('../fixtures/crash-path.history.json', import.meta.url);
+await writeFile(crashFile, historyToJSON(chaos.history));
+console.log(`recorded ${chaos.history.events?.length ?? 0} events (${chaos.kills.length} kills) to ${crashFile.pathname}`);
