@@ -1,10 +1,10 @@
-import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Client } from '@temporalio/client';
 import { connectClient, createClipflowClient, JOB_STATUSES, type ClipflowClient, type JobStatus, type JobSummary } from '../client.js';
 import { ConfigError, DEFAULT_ADDRESS, loadConfig, type Config } from '../config/index.js';
-import { reportPath } from '../store/paths.js';
+import { createStore } from '../store/create-store.js';
+import { reportKey } from '../store/keys.js';
 import type { JobProgress } from '../shared/model.js';
 import { readJobFile, UsageError } from './job-file.js';
 import { progressBar, summaryTable } from './render.js';
@@ -131,12 +131,16 @@ async function run(argv: string[], out: (text: string) => void = (t) => console.
       return 0;
     }
     case 'report': {
-      const file = reportPath(config.outputDir, arg);
+      // The report is in the artifact store the workers write to (CLIPFLOW_STORE, else OUTPUT_DIR).
+      const store = createStore(config.store);
+      const file = store.uriOf(reportKey(arg));
       let text: string;
       try {
-        text = await readFile(file, 'utf8');
+        text = await store.getText(file);
       } catch {
-        throw new CommandError(`no report for job ${arg} at ${file} (has the job finished? is OUTPUT_DIR the worker's?)`);
+        throw new CommandError(`no report for job ${arg} at ${file} (has the job finished? is the store the workers'?)`);
+      } finally {
+        await store.close();
       }
       let report: Report;
       try {
@@ -190,11 +194,11 @@ interface Report {
   successfulClips: number;
   totalClips: number;
   totalCostUsd: number;
-  clips: { clipIndex: number; success: boolean; path: string | null; error: string | null }[];
+  clips: { clipIndex: number; success: boolean; uri: string | null; path: string | null; error: string | null }[];
 }
 
 function summaryFromReport(report: Report): string {
-  const lines = report.clips.map((c) => `clip ${c.clipIndex}: ${c.success ? `ok  ${c.path}` : `FAILED  ${c.error}`}`);
+  const lines = report.clips.map((c) => `clip ${c.clipIndex}: ${c.success ? `ok  ${c.path ?? c.uri}` : `FAILED  ${c.error}`}`);
   return [`job ${report.jobId}: ${report.successfulClips}/${report.totalClips} clips, $${report.totalCostUsd.toFixed(2)}`, ...lines].join(
     '\n',
   );

@@ -21,7 +21,7 @@ export function summaryTable(result: GenerateClipsResult): string {
       formatUsd(c.costMicroUsd),
       String(c.attempts),
       `${c.generationTimeS.toFixed(1)} s`,
-      c.path,
+      c.path ?? c.uri,
     ]);
   }
   for (const f of result.failures) {
@@ -44,7 +44,7 @@ export function summaryTable(result: GenerateClipsResult): string {
   lines.splice(1, 0, '-'.repeat(Math.min(120, lines[0]!.length + 20)));
   lines.push(
     '',
-    `${result.successfulClips}/${result.totalClips} clips · ${formatUsd(result.totalCostMicroUsd)} · ${result.totalGenerationTimeS.toFixed(1)} s · report ${result.reportPath}`,
+    `${result.successfulClips}/${result.totalClips} clips · ${formatUsd(result.totalCostMicroUsd)} · ${result.totalGenerationTimeS.toFixed(1)} s · report ${result.reportPath ?? result.reportUri}`,
   );
   return lines.join('\n');
 }

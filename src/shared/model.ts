@@ -82,7 +82,10 @@ export type ValidJob = z.output<typeof GenerateClipsInput>;
 
 export interface Clip {
   clipIndex: number;
-  path: string;
+  /** Where the clip is in the artifact store. */
+  uri: string;
+  /** Its path on disk, when the store is a local directory. */
+  path?: string;
   durationS: number;
   width: number;
   height: number;
@@ -131,7 +134,10 @@ export interface GenerateClipsResult {
   /** Clips stopped because the job was cancelled. */
   cancelledClips: number[];
   budget: BudgetSummary;
-  reportPath: string;
+  /** production_report.json in the artifact store. */
+  reportUri: string;
+  /** Its path on disk, when the store is a local directory. */
+  reportPath?: string;
 }
 
 export interface JobProgress {

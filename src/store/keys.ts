@@ -1,24 +1,18 @@
-import path from 'node:path';
+/**
+ * Where a job's artifacts live in the store, relative to its root:
+ * `<jobId>/clip_NNN.mp4`, `<jobId>/refs/clip_NNN.<ext>`, `<jobId>/production_report.json`.
+ * Job ids are checked at the door (no slashes, no dots first), so a key never leaves its job.
+ */
+const pad = (clipIndex: number) => String(clipIndex).padStart(3, '0');
 
-const REPORT_FILE_NAME = 'production_report.json';
-
-function clipFileName(clipIndex: number): string {
-  return `clip_${String(clipIndex).padStart(3, '0')}.mp4`;
+export function clipKey(jobId: string, clipIndex: number): string {
+  return `${jobId}/clip_${pad(clipIndex)}.mp4`;
 }
 
-/** Where a job's files live: outputs/<jobId>/clip_NNN.mp4, refs/, production_report.json. */
-export function jobDir(outputDir: string, jobId: string): string {
-  return path.join(outputDir, jobId);
+export function referenceImageKey(jobId: string, clipIndex: number, extension: string): string {
+  return `${jobId}/refs/clip_${pad(clipIndex)}.${extension}`;
 }
 
-export function clipPath(outputDir: string, jobId: string, clipIndex: number): string {
-  return path.join(jobDir(outputDir, jobId), clipFileName(clipIndex));
-}
-
-export function referenceImageBase(outputDir: string, jobId: string, clipIndex: number): string {
-  return path.join(jobDir(outputDir, jobId), 'refs', `clip_${String(clipIndex).padStart(3, '0')}`);
-}
-
-export function reportPath(outputDir: string, jobId: string): string {
-  return path.join(jobDir(outputDir, jobId), REPORT_FILE_NAME);
+export function reportKey(jobId: string): string {
+  return `${jobId}/production_report.json`;
 }

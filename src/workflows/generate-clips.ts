@@ -59,7 +59,7 @@ export async function generateClips(input: GenerateClipsInput): Promise<Generate
   progress.stage('reporting');
   const result = summarize(job, outcome, ledger, (Date.now() - started) / 1000);
   // The report is written even when the job is being cancelled.
-  result.reportPath = await CancellationScope.nonCancellable(() =>
+  const report = await CancellationScope.nonCancellable(() =>
     writeReport({
       jobId: job.jobId,
       clipPrompts: job.clipPrompts.map(({ clipIndex }) => ({ clipIndex })),
@@ -72,12 +72,14 @@ export async function generateClips(input: GenerateClipsInput): Promise<Generate
       cancelledClips: result.cancelledClips,
     }),
   );
+  result.reportUri = report.uri;
+  if (report.path) result.reportPath = report.path;
   visibility.summarize({
     clips: `${result.successfulClips}/${result.totalClips}`,
     failed: result.failures.map((f) => `${f.clipIndex}:${f.errorType}`),
     spentUsd: result.totalCostUsd,
     limitUsd: microsToUsd(result.budget.limitMicroUsd),
-    report: result.reportPath,
+    report: result.reportUri,
   });
   progress.stage('done');
 
@@ -137,6 +139,6 @@ function summarize(job: ValidJob, outcome: ScheduleResult, ledger: BudgetLedger,
     totalGenerationTimeS,
     cancelledClips: [...outcome.cancelledClips].sort((a, b) => a - b),
     budget,
-    reportPath: '',
+    reportUri: '',
   };
 }
