@@ -13,6 +13,13 @@ export interface S3StoreOptions {
   /** For MinIO, R2, SeaweedFS, versitygw: their URL; path-style addressing with it by default. */
   endpoint?: string;
   forcePathStyle: boolean;
+  /** Keys given in the configuration; otherwise the SDK's standard chain (profile, instance role, …). */
+  credentials?: { accessKeyId: string; secretAccessKey: Secret; sessionToken?: Secret };
+}
+
+/** A value that must not reach logs; only `reveal()` gives it. */
+interface Secret {
+  reveal(): string;
 }
 
 /**
@@ -25,6 +32,15 @@ export function createS3Store(options: S3StoreOptions): ArtifactStore {
     region: options.region,
     forcePathStyle: options.forcePathStyle,
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+    ...(options.credentials
+      ? {
+          credentials: {
+            accessKeyId: options.credentials.accessKeyId,
+            secretAccessKey: options.credentials.secretAccessKey.reveal(),
+            ...(options.credentials.sessionToken ? { sessionToken: options.credentials.sessionToken.reveal() } : {}),
+          },
+        }
+      : {}),
   });
   const { bucket } = options;
   const prefix = options.prefix ? `${options.prefix}/` : '';
