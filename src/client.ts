@@ -154,6 +154,10 @@ export function createClipflowClient(client: Client, options: { taskQueue: strin
         return handle(job.jobId, started.firstExecutionRunId);
       } catch (err) {
         if (err instanceof WorkflowExecutionAlreadyStartedError) return handle(job.jobId);
+        // The SDK says "Failed to start Workflow"; the server's reason (a start input over the
+        // blob size limit, say) is in the cause, and is what a person needs to read.
+        const cause = err instanceof Error && err.cause instanceof Error ? err.cause.message : undefined;
+        if (cause) throw new Error(`the server refused to start job ${job.jobId}: ${cause}`, { cause: err });
         throw err;
       }
     },

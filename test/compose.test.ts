@@ -137,7 +137,15 @@ const SEARCH_ATTRIBUTES = {
 describe('docker-compose.yml', () => {
   it('is a compose-spec file with the seven services', () => {
     expect(compose.version).toBeUndefined();
-    expect(Object.keys(services).sort()).toEqual(['minio', 'minio-setup', 'postgres', 'temporal', 'temporal-setup', 'temporal-ui', 'worker']);
+    expect(Object.keys(services).sort()).toEqual([
+      'minio',
+      'minio-setup',
+      'postgres',
+      'temporal',
+      'temporal-setup',
+      'temporal-ui',
+      'worker',
+    ]);
     expect(service('minio').image).toMatch(/^minio\/minio:RELEASE\./);
     expect(service('minio-setup').image).toMatch(/^minio\/mc:RELEASE\./);
     expect(service('postgres').image).toBe('postgres:16');
