@@ -3,6 +3,8 @@
 # the tests of the S3 artifact store), building it once with Go into a cache outside the checkout.
 # Order: $VERSITYGW_PATH, a `versitygw` on PATH, the cache, a Go build into the cache.
 set -euo pipefail
+# shellcheck source=lib/go-install.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/go-install.sh"
 
 VERSION="v1.8.0"
 CACHE_DIR="${CLIPFLOW_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/clipflow}/versitygw-${VERSION}"
@@ -22,11 +24,5 @@ exec 9>"$CACHE_DIR/.lock"
 flock 9
 if [[ -x "$BIN" ]]; then echo "$BIN"; exit 0; fi
 echo "building versitygw $VERSION into $CACHE_DIR (once; about 2 minutes on 2 cores)" >&2
-build() { GOBIN="$CACHE_DIR/.build" CGO_ENABLED=0 go install "github.com/versity/versitygw/cmd/versitygw@$VERSION" >&2; }
-if ! build; then
-  echo "retrying with GOSUMDB=off (module proxy only)" >&2
-  GOSUMDB=off build
-fi
-mv "$CACHE_DIR/.build/versitygw" "$BIN"
-rmdir "$CACHE_DIR/.build" 2>/dev/null || true
+go_install_into "$CACHE_DIR" "github.com/versity/versitygw/cmd/versitygw@$VERSION" versitygw
 echo "$BIN"

@@ -17,7 +17,7 @@ import { createClipflowClient } from '../src/client.js';
 import type { DevServer } from '../src/dev-server/start-dev-server.js';
 import { mediaBinaries } from '../src/media/binaries.js';
 import { clipPrompts, startTestServer, uniqueName } from './support/env.js';
-import { startFakeReplicate, type FakeReplicate } from './support/fake-replicate.js';
+import { fakeReplicateEnv, startFakeReplicate, type FakeReplicate } from './support/fake-replicate.js';
 import { activityRuns } from './support/history.js';
 import { startS3Server, type S3Server } from './support/s3-server.js';
 import { spawnTsx, type TsxProcess } from './support/tsx-process.js';
@@ -84,16 +84,7 @@ describe('three workers that share nothing but Temporal, the store and PostgreSQ
           DATABASE_URL: databaseUrl,
           OUTPUT_DIR: path.join(home, 'outputs'),
           CLIPFLOW_DATA_DIR: path.join(home, 'data'),
-          VIDEO_PROVIDER: 'replicate',
-          REPLICATE_API_TOKEN: TOKEN,
-          REPLICATE_BASE_URL: fake.url,
-          REPLICATE_POLL_INTERVAL_MS: '250',
-          VIDEO_MODEL: MODEL,
-          VIDEO_FALLBACK_MODEL: '',
-          CLIPFLOW_PRICES: JSON.stringify({ [MODEL]: { usdPerPrediction: 0.05 } }),
-          VIDEO_GENERATOR_BUDGET_USD: '100',
-          CLIP_HEARTBEAT_TIMEOUT_S: '3',
-          RETRY_INITIAL_INTERVAL_S: '0.5',
+          ...fakeReplicateEnv(fake, TOKEN, MODEL, 3),
           IMAGE_ALLOW_PRIVATE_HOSTS: 'true',
           LOG_LEVEL: 'INFO',
         },
