@@ -186,6 +186,9 @@ describe('clipflow CLI', () => {
     const escaped = await cli('status', 'x\u001b[2Jy');
     expectUsageError(escaped, 'job id', '\\u001b[2Jy');
     expect(escaped.stderr).not.toContain('\u001b');
+    const extra = await cli('report', 'fine', 'ring\u0007');
+    expectUsageError(extra, 'unexpected argument "ring\\u0007"');
+    expect(extra.stderr).not.toContain('\u0007');
 
     // The orchestrator API applies the same rule.
     await expect(h.clipflow.describe('../outside')).rejects.toThrow(/invalid input: jobId: .*\(got "\.\.\/outside"\)/);

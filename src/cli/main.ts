@@ -95,7 +95,8 @@ async function run(argv: string[], out: (text: string) => void = (t) => console.
     }
   }
   if (args.length < spec.args.length) throw new UsageError(`${command} needs ${spec.args[args.length]} (clipflow --help)`);
-  if (args.length > spec.args.length) throw new UsageError(`${command}: unexpected argument "${args[spec.args.length]}" (clipflow --help)`);
+  if (args.length > spec.args.length)
+    throw new UsageError(`${command}: unexpected argument ${quoted(args[spec.args.length] ?? '')} (clipflow --help)`);
   const json = values.json === true;
   const arg = args[0] ?? '';
   // Flags and ids are checked before configuration and files, so their mistakes are reported first.
