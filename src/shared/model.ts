@@ -31,11 +31,21 @@ export const ClipPrompt = z.object({
 });
 export type ClipPrompt = z.infer<typeof ClipPrompt>;
 
+/** A job's budget in dollars, set at start (options.budgetUsd) or raised later (the raiseBudget update). */
+export const BudgetUsd = z.number().positive('must be greater than 0').max(100_000, 'must be at most 100000');
+
+/** What a job id may be: it names the workflow and the job's outputs folder, so never a path. */
+export const JobId = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(128, 'must be at most 128 characters')
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'may contain only letters, digits, ".", "_" and "-", and must start with a letter or digit');
+
 export const JobOptions = z
   .object({
     concurrency: z.number().int('must be an integer').min(1, 'must be at least 1').max(100, 'must be at most 100'),
     minClips: z.number().int('must be an integer').min(1, 'must be at least 1'),
-    budgetUsd: z.number().positive('must be greater than 0').max(100_000, 'must be at most 100000'),
+    budgetUsd: BudgetUsd,
   })
   .partial()
   .strict();
@@ -43,11 +53,7 @@ export type JobOptions = z.infer<typeof JobOptions>;
 
 export const GenerateClipsInput = z
   .object({
-    jobId: z
-      .string()
-      .min(1, 'must not be empty')
-      .max(128, 'must be at most 128 characters')
-      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'may contain only letters, digits, ".", "_" and "-"'),
+    jobId: JobId,
     clipPrompts: z
       .array(ClipPrompt)
       .min(1, 'must contain at least one clip prompt')
