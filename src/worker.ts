@@ -4,7 +4,8 @@ import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker
 import { missingSearchAttributes, registerCommand } from './temporal/namespace-setup.js';
 import { createActivities, type ActivityDeps } from './activities/index.js';
 import { ConfigError, describeConnection, loadConfig, nativeConnectionOptions, providerChoice, type Config } from './config/index.js';
-import { createCostTracker, describeCostTracker } from './cost/create-tracker.js';
+import { createCostTracker } from './cost/create-tracker.js';
+import { describeCostTracker } from './cost/locations.js';
 import { createStore } from './store/create-store.js';
 import { activityLogContext, installRuntimeLogging, type JsonLogger } from './logging.js';
 import { mediaBinaries } from './media/binaries.js';

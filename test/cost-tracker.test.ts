@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCostTracker } from '../src/cost/create-tracker.js';
 import { COST_MIGRATIONS_DIR, migrate } from '../src/cost/migrate.js';
 import { createPgCostTracker } from '../src/cost/pg-tracker.js';
-import { pgliteCostDir } from '../src/cost/create-tracker.js';
+import { pgliteCostDir } from '../src/cost/locations.js';
 import { pgliteRunner } from '../src/cost/pglite-tracker.js';
 import { createSqlCostTracker } from '../src/cost/sql-tracker.js';
 import type { CostEntry, CostTracker } from '../src/cost/tracker.js';

@@ -25,8 +25,16 @@ function sourceFiles(dir: string): string[] {
 
 /** Every import and re-export of a file, relative ones resolved to repository paths. */
 function importsOf(file: string): Edge[] {
-  const source = ts.createSourceFile(file, readFileSync(path.join(root, file), 'utf8'), ts.ScriptTarget.Latest, false);
-  const edges: Edge[] = [];
+  const text = readFileSync(path.join(root, file), 'utf8');
+  const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, false);
+  const resolve = (specifier: string) =>
+    specifier.startsWith('.') ? path.normalize(path.join(path.dirname(file), specifier.replace(/\.js$/, '.ts'))) : specifier;
+  // A dynamic import() loads later, but still makes a cycle.
+  const edges: Edge[] = [...text.matchAll(/\bimport\(\s*'([^']+)'\s*\)/g)].map((m) => ({
+    from: file,
+    to: resolve(m[1]!),
+    typeOnly: false,
+  }));
   for (const statement of source.statements) {
     let specifier: ts.Expression | undefined;
     let typeOnly = false;
@@ -45,9 +53,7 @@ function importsOf(file: string): Edge[] {
       typeOnly = statement.isTypeOnly;
     }
     if (!specifier || !ts.isStringLiteral(specifier)) continue;
-    const text = specifier.text;
-    const to = text.startsWith('.') ? path.normalize(path.join(path.dirname(file), text.replace(/\.js$/, '.ts'))) : text;
-    edges.push({ from: file, to, typeOnly });
+    edges.push({ from: file, to: resolve(specifier.text), typeOnly });
   }
   return edges;
 }

@@ -1,7 +1,7 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { PGlite, types } from '@electric-sql/pglite';
-import { pgliteCostDir } from './create-tracker.js';
+import { pgliteCostDir } from './locations.js';
 import { migrate, type SqlRunner } from './migrate.js';
 import { createSqlCostTracker } from './sql-tracker.js';
 import type { CostTracker } from './tracker.js';
