@@ -6,6 +6,10 @@ import https from 'node:https';
 import net, { type LookupFunction } from 'node:net';
 import path from 'node:path';
 import { ClipflowError, FailureType } from '../shared/failures.js';
+import { mediaBinaries } from './binaries.js';
+import { createImageDecoder, ImageContentError, imageFormat, SNIFF_BYTES, type ImageDecoder, type ImageFormat } from './image-check.js';
+
+export type { ImageFormat };
 
 /** Limits on downloading a clip's reference image. */
 export interface ImageSettings {
@@ -22,9 +26,8 @@ export interface ImageSettings {
  * only http(s), no credentials in the URL, every resolved address must be public (unless
  * settings.allowPrivateHosts), the connection goes to the address that was vetted (no second DNS
  * lookup to rebind), every redirect hop is vetted again, and size, time and content are capped.
+ * What arrives must be an image by its bytes and must decode (image-check.ts) before it is kept.
  */
-
-export type ImageFormat = 'png' | 'jpeg' | 'gif' | 'webp' | 'bmp';
 
 export interface DownloadedImage {
   path: string;
@@ -41,6 +44,8 @@ export interface DownloadOptions {
   /** Resolves a hostname to every address it has; defaults to the system resolver. */
   lookup?: (hostname: string) => Promise<ResolvedAddress[]>;
   signal?: AbortSignal;
+  /** Decodes the downloaded file; defaults to ffprobe from the packaged binaries, within its limits. */
+  decode?: ImageDecoder;
 }
 
 const MAX_REDIRECTS = 3;
@@ -97,6 +102,10 @@ export async function downloadImage(
       await mkdir(path.dirname(destinationWithoutExt), { recursive: true });
       tempFile = `${destinationWithoutExt}.${randomBytes(6).toString('hex')}.part`;
       const { format, sizeBytes } = await save(response, tempFile, settings.maxBytes, label, signal);
+      const decode = options.decode ?? defaultDecoder();
+      await decode(tempFile, format, signal).catch((err: unknown) => {
+        throw err instanceof ImageContentError ? rejected(label, err.message) : err;
+      });
       const finalPath = `${destinationWithoutExt}.${EXTENSIONS[format]}`;
       await rename(tempFile, finalPath);
       return { path: finalPath, sizeBytes, format };
@@ -289,6 +298,12 @@ function get(
   });
 }
 
+let packagedDecoder: ImageDecoder | undefined;
+function defaultDecoder(): ImageDecoder {
+  packagedDecoder ??= createImageDecoder(mediaBinaries().ffprobe);
+  return packagedDecoder;
+}
+
 /** Streams the body to `file`, stopping as soon as it exceeds maxBytes or turns out not to be an image. */
 async function save(
   response: IncomingMessage,
@@ -307,7 +322,7 @@ async function save(
       if (sizeBytes > maxBytes) throw rejected(label, `body exceeds the limit of ${maxBytes} bytes`);
       if (format === undefined) {
         head = Buffer.concat([head, chunk]).subarray(0, SNIFF_BYTES);
-        if (head.length === SNIFF_BYTES) format = identify(head, label);
+        if (head.length === SNIFF_BYTES) format = await identify(head, label);
       }
       await handle.write(chunk);
     }
@@ -315,22 +330,15 @@ async function save(
     await handle.close();
   }
   signal.throwIfAborted();
-  return { format: format ?? identify(head, label), sizeBytes };
+  return { format: format ?? (await identify(head, label)), sizeBytes };
 }
 
-/** Enough bytes to recognise every supported format (BMP needs its DIB header size at 14..17). */
-const SNIFF_BYTES = 18;
-const BMP_DIB_HEADER_SIZES = new Set([12, 40, 52, 56, 64, 108, 124]);
-
-function identify(head: Buffer, label: string): ImageFormat {
-  const ascii = (start: number, end: number) => head.subarray(start, end).toString('latin1');
-  if (head.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) return 'png';
-  if (head[0] === 0xff && head[1] === 0xd8 && head[2] === 0xff) return 'jpeg';
-  if (ascii(0, 6) === 'GIF87a' || ascii(0, 6) === 'GIF89a') return 'gif';
-  if (ascii(0, 4) === 'RIFF' && ascii(8, 12) === 'WEBP') return 'webp';
-  if (ascii(0, 2) === 'BM' && head.length >= 18 && BMP_DIB_HEADER_SIZES.has(head.readUInt32LE(14))) return 'bmp';
-  const what = head.length === 0 ? 'the body is empty' : 'its first bytes match none of PNG, JPEG, GIF, WEBP, BMP';
-  throw rejected(label, `content is not an image: ${what}`);
+async function identify(head: Buffer, label: string): Promise<ImageFormat> {
+  try {
+    return await imageFormat(head);
+  } catch (err) {
+    throw err instanceof ImageContentError ? rejected(label, err.message) : err;
+  }
 }
 
 function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
