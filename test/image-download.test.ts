@@ -361,6 +361,23 @@ describe('isPublicAddress', () => {
     ['::ffff:7f00:1', false],
     ['::ffff:10.1.2.3', false],
     ['64:ff9b::a00:5', false],
+    ['64:ff9b:1::a00:5', false], // local-use NAT64
+    ['::a00:5', false], // IPv4-compatible (deprecated)
+    ['::8.8.8.8', false],
+    ['fec0::1', false], // site-local (deprecated)
+    ['2001:db8::1', false],
+    // 6to4 (2002:AABB:CCDD::/48) reaches the IPv4 host AA.BB.CC.DD.
+    ['2002:7f00:1::1', false],
+    ['2002:a00:5::1', false],
+    ['2002:a9fe:a9fe::', false],
+    ['2002:c0a8:101:1::1', false],
+    ['2002:808:808::1', true],
+    // Teredo (2001:0::/32): server IPv4, flags, port, then the client's IPv4 inverted.
+    ['2001:0:808:808:0:0:f5ff:fffa', false], // client 10.0.0.5
+    ['2001:0:808:808:0:0:80ff:fffe', false], // client 127.0.0.1
+    ['2001:0:a00:5:0:0:fefe:fefe', false], // server 10.0.0.5
+    ['2001::1', false],
+    ['2001:0:808:808:0:0:fefe:fefe', true], // server 8.8.8.8, client 1.1.1.1
     ['not-an-address', false],
     ['8.8.8.8', true],
     ['1.1.1.1', true],
