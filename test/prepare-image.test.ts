@@ -6,15 +6,20 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createActivities } from '../src/activities/index.js';
 import { createPrepareImage } from '../src/activities/prepare-image.js';
+import { createClipflowClient } from '../src/client.js';
 import type { Config } from '../src/config/index.js';
 import type { DevServer } from '../src/dev-server/start-dev-server.js';
 import { mediaBinaries } from '../src/media/binaries.js';
 import type { downloadImage } from '../src/media/image-download.js';
 import { createProbe } from '../src/media/probe.js';
+import type { PrepareImageInput } from '../src/shared/activity-io.js';
 import { createLocalStore } from '../src/store/local-store.js';
-import { clipPrompts, startTestServer, testConfig, uniqueName } from './support/env.js';
+import { createActivityDeps } from '../src/worker.js';
+import { clipPrompts, startTestServer, testConfig, uniqueName, workflowBundle } from './support/env.js';
 import { activityEnv } from './support/fakes.js';
 import { corruptPng, makeImage } from './support/images.js';
 import { harness } from './support/job-runner.js';
@@ -134,5 +139,45 @@ describe('a job with a corrupt reference image', () => {
     for (const clip of [textOnly, withImage]) {
       expect((await probe(clip!.path!)).codec).toBe('h264');
     }
+  });
+});
+
+describe('a reference image whose worker stalls', () => {
+  it('is fetched again by another attempt, and the clip keeps its image', async () => {
+    const config = await testConfig(LOOPBACK_IMAGES);
+    const deps = await createActivityDeps(config);
+    const activities = createActivities(deps);
+    const taskQueue = uniqueName('tq');
+    let attempts = 0;
+    const worker = await Worker.create({
+      connection: server.env.nativeConnection,
+      taskQueue,
+      workflowBundle: await workflowBundle(),
+      activities: {
+        ...activities,
+        // The first attempt stands for a worker that died or froze: no result, no heartbeat.
+        prepareImage: async (input: PrepareImageInput) => {
+          attempts += 1;
+          if (attempts === 1) {
+            await sleep((config.job.heartbeatTimeoutS + 2) * 1000);
+            return { ok: false, reason: 'a stalled attempt' };
+          }
+          return activities.prepareImage(input);
+        },
+      },
+    });
+    const clipflow = createClipflowClient(server.env.client, { taskQueue });
+    const jobId = uniqueName('stalled-image');
+    const [clip] = clipPrompts(1);
+
+    const result = await worker.runUntil(
+      clipflow.start({ jobId, clipPrompts: [{ ...clip!, sceneReferenceUrl: `${base}/scene.png` }] }).then((job) => job.result()),
+    );
+    await deps.close();
+
+    expect(attempts).toBe(2);
+    expect(result.failures).toEqual([]);
+    expect(result.clips[0]?.imageNote).toBeUndefined();
+    expect(await refsOf(config, jobId)).toEqual(['clip_000.png']);
   });
 });
