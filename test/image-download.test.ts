@@ -5,21 +5,16 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ImageSettings } from '../src/config/index.js';
+import { mediaBinaries } from '../src/media/binaries.js';
 import { downloadImage, isPublicAddress } from '../src/media/image-download.js';
 import { ClipflowError, FailureType } from '../src/shared/failures.js';
+import { corruptPng, makeImage } from './support/images.js';
 
 // A real 1x1 PNG.
 const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==', 'base64');
-const pad = (head: number[] | string, size = 32) => {
-  const start = typeof head === 'string' ? Buffer.from(head, 'latin1') : Buffer.from(head);
-  return Buffer.concat([start, Buffer.alloc(size - start.length)]);
-};
-const SAMPLES = {
-  jpeg: pad([0xff, 0xd8, 0xff, 0xe0]),
-  gif: pad('GIF89a'),
-  webp: pad('RIFF\x20\x00\x00\x00WEBPVP8 '),
-  bmp: pad('BM\x3a\x00\x00\x00\x00\x00\x00\x00\x36\x00\x00\x00\x28\x00\x00\x00'),
-};
+/** Real 8x8 images of the other formats, made by ffmpeg in beforeAll. */
+const SAMPLES = { jpeg: Buffer.alloc(0), gif: Buffer.alloc(0), webp: Buffer.alloc(0), bmp: Buffer.alloc(0) };
+const SAMPLE_EXTENSIONS = { jpeg: 'jpg', gif: 'gif', webp: 'webp', bmp: 'bmp' } as const;
 
 const MAX_BYTES = 1000;
 const settings: ImageSettings = { allowPrivateHosts: true, maxBytes: MAX_BYTES, connectTimeoutMs: 2000, totalTimeoutMs: 5000 };
@@ -46,6 +41,9 @@ const server = http.createServer((req, res) => {
   switch (url.pathname) {
     case '/png':
       res.writeHead(200, { 'content-type': 'image/png', 'content-length': PNG.length }).end(PNG);
+      return;
+    case '/corrupt-png': // PNG by its bytes, but nothing a decoder can read
+      res.writeHead(200, { 'content-type': 'image/png' }).end(corruptPng());
       return;
     case '/html': // Content-Type claims an image; the bytes say otherwise.
       res.writeHead(200, { 'content-type': 'image/png' }).end('<!doctype html><html><body>not an image</body></html>');
@@ -86,6 +84,12 @@ let base = '';
 let dir = '';
 
 beforeAll(async () => {
+  const samples = await mkdtemp(path.join(os.tmpdir(), 'clipflow-image-samples-'));
+  for (const [format, ext] of Object.entries(SAMPLE_EXTENSIONS)) {
+    await makeImage(mediaBinaries().ffmpeg, path.join(samples, `sample.${ext}`));
+    SAMPLES[format as keyof typeof SAMPLES] = await readFile(path.join(samples, `sample.${ext}`));
+  }
+  await rm(samples, { recursive: true, force: true });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
@@ -139,7 +143,7 @@ describe('downloadImage', () => {
     ['gif', 'gif'],
     ['webp', 'webp'],
     ['bmp', 'bmp'],
-  ] as const)('recognises %s by its magic bytes, whatever the Content-Type', async (format, ext) => {
+  ] as const)('recognises %s by its content, whatever the Content-Type', async (format, ext) => {
     const image = await downloadImage(`${base}/sample/${format}`, dest(), settings);
     expect(image.format).toBe(format);
     expect(image.path).toBe(`${dest()}.${ext}`);
@@ -150,6 +154,33 @@ describe('downloadImage', () => {
     const err = await rejection(downloadImage(`${base}/html`, dest(), settings));
     expect(err.message).toContain(`${base}/html`);
     expect(err.message).toMatch(/not an image/);
+  });
+
+  it('refuses a 100-byte body with a PNG signature that does not decode, quickly and leaving nothing', async () => {
+    const began = Date.now();
+    const err = await rejection(downloadImage(`${base}/corrupt-png`, dest(), settings));
+    expect(err.message).toBe(`image ${base}/corrupt-png: png data could not be decoded: inflate returned error -3`);
+    expect(Date.now() - began).toBeLessThan(5_000);
+  });
+
+  it('hands the file to the decoder under the signal of the download', async () => {
+    const seen: { format: string; bytes: Buffer; signal?: AbortSignal }[] = [];
+    const decode = async (file: string, format: string, signal?: AbortSignal) => {
+      seen.push({ format, bytes: await readFile(file), ...(signal ? { signal } : {}) });
+      return { width: 1, height: 1 };
+    };
+    await downloadImage(`${base}/png`, dest(), settings, { decode });
+    expect(seen).toHaveLength(1);
+    expect(seen[0]?.format).toBe('png');
+    expect(seen[0]?.bytes).toEqual(PNG);
+    expect(seen[0]?.signal).toBeInstanceOf(AbortSignal);
+  });
+
+  it('gives up on a decoder that outlasts the total timeout, leaving nothing', async () => {
+    const decode = (_file: string, _format: string, signal?: AbortSignal) =>
+      new Promise<never>((_resolve, reject) => signal?.addEventListener('abort', () => reject(signal.reason)));
+    const err = await rejection(downloadImage(`${base}/png`, dest(), { ...settings, totalTimeoutMs: 300 }, { decode }));
+    expect(err.message).toContain('timed out after 300 ms');
   });
 
   it('refuses an empty body', async () => {
@@ -330,6 +361,23 @@ describe('isPublicAddress', () => {
     ['::ffff:7f00:1', false],
     ['::ffff:10.1.2.3', false],
     ['64:ff9b::a00:5', false],
+    ['64:ff9b:1::a00:5', false], // local-use NAT64
+    ['::a00:5', false], // IPv4-compatible (deprecated)
+    ['::8.8.8.8', false],
+    ['fec0::1', false], // site-local (deprecated)
+    ['2001:db8::1', false],
+    // 6to4 (2002:AABB:CCDD::/48) reaches the IPv4 host AA.BB.CC.DD.
+    ['2002:7f00:1::1', false],
+    ['2002:a00:5::1', false],
+    ['2002:a9fe:a9fe::', false],
+    ['2002:c0a8:101:1::1', false],
+    ['2002:808:808::1', true],
+    // Teredo (2001:0::/32): server IPv4, flags, port, then the client's IPv4 inverted.
+    ['2001:0:808:808:0:0:f5ff:fffa', false], // client 10.0.0.5
+    ['2001:0:808:808:0:0:80ff:fffe', false], // client 127.0.0.1
+    ['2001:0:a00:5:0:0:fefe:fefe', false], // server 10.0.0.5
+    ['2001::1', false],
+    ['2001:0:808:808:0:0:fefe:fefe', true], // server 8.8.8.8, client 1.1.1.1
     ['not-an-address', false],
     ['8.8.8.8', true],
     ['1.1.1.1', true],

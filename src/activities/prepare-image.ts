@@ -7,10 +7,13 @@ import type { PrepareImageInput, PreparedImage } from '../shared/activity-io.js'
 import { referenceImageKey } from '../store/keys.js';
 import type { ActivityDeps } from './deps.js';
 
+/** How often the activity heartbeats while the image is fetched, checked and stored. */
+const HEARTBEAT_INTERVAL_MS = 1000;
+
 /**
- * Fetches a clip's reference image into the artifact store, so whichever worker generates the
- * clip can read it. Never fails the clip: on any problem the clip goes ahead text-only and the
- * reason travels to the report.
+ * Fetches a clip's reference image, checks that it decodes, and puts it into the artifact store, so
+ * whichever worker generates the clip can read it. Never fails the clip: on any problem the clip
+ * goes ahead text-only and the reason travels to the report.
  */
 export function createPrepareImage({
   config,
@@ -18,9 +21,13 @@ export function createPrepareImage({
   downloadImage = defaultDownload,
 }: Pick<ActivityDeps, 'config' | 'store' | 'downloadImage'>) {
   return async function prepareImage({ jobId, clipIndex, url }: PrepareImageInput): Promise<PreparedImage> {
+    const context = Context.current();
     const scratch = await mkdtemp(path.join(os.tmpdir(), 'clipflow-image-'));
+    // The download may take longer than the heartbeat timeout, which would fail the clip instead of
+    // leaving it text-only; and cancellation reaches an activity only through its heartbeats.
+    const heartbeats = setInterval(() => context.heartbeat(), HEARTBEAT_INTERVAL_MS);
     try {
-      const image = await downloadImage(url, path.join(scratch, 'image'), config.image, { signal: Context.current().cancellationSignal });
+      const image = await downloadImage(url, path.join(scratch, 'image'), config.image, { signal: context.cancellationSignal });
       const extension = path.extname(image.path).slice(1);
       const uri = await store.putFile(referenceImageKey(jobId, clipIndex, extension), image.path, `image/${image.format}`);
       log.info('reference image prepared', { jobId, clipIndex, uri, sizeBytes: image.sizeBytes });
@@ -30,6 +37,7 @@ export function createPrepareImage({
       log.warn('reference image not used; the clip goes ahead text-only', { jobId, clipIndex, reason });
       return { ok: false, reason };
     } finally {
+      clearInterval(heartbeats);
       await rm(scratch, { recursive: true, force: true });
     }
   };

@@ -5,7 +5,12 @@ import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import net, { type LookupFunction } from 'node:net';
 import path from 'node:path';
+import ipaddr from 'ipaddr.js';
 import { ClipflowError, FailureType } from '../shared/failures.js';
+import { mediaBinaries } from './binaries.js';
+import { createImageDecoder, ImageContentError, imageFormat, SNIFF_BYTES, type ImageDecoder, type ImageFormat } from './image-check.js';
+
+export type { ImageFormat };
 
 /** Limits on downloading a clip's reference image. */
 export interface ImageSettings {
@@ -22,9 +27,8 @@ export interface ImageSettings {
  * only http(s), no credentials in the URL, every resolved address must be public (unless
  * settings.allowPrivateHosts), the connection goes to the address that was vetted (no second DNS
  * lookup to rebind), every redirect hop is vetted again, and size, time and content are capped.
+ * What arrives must be an image by its bytes and must decode (image-check.ts) before it is kept.
  */
-
-export type ImageFormat = 'png' | 'jpeg' | 'gif' | 'webp' | 'bmp';
 
 export interface DownloadedImage {
   path: string;
@@ -41,6 +45,8 @@ export interface DownloadOptions {
   /** Resolves a hostname to every address it has; defaults to the system resolver. */
   lookup?: (hostname: string) => Promise<ResolvedAddress[]>;
   signal?: AbortSignal;
+  /** Decodes the downloaded file; defaults to ffprobe from the packaged binaries, within its limits. */
+  decode?: ImageDecoder;
 }
 
 const MAX_REDIRECTS = 3;
@@ -97,6 +103,10 @@ export async function downloadImage(
       await mkdir(path.dirname(destinationWithoutExt), { recursive: true });
       tempFile = `${destinationWithoutExt}.${randomBytes(6).toString('hex')}.part`;
       const { format, sizeBytes } = await save(response, tempFile, settings.maxBytes, label, signal);
+      const decode = options.decode ?? defaultDecoder();
+      await decode(tempFile, format, signal).catch((err: unknown) => {
+        throw err instanceof ImageContentError ? rejected(label, err.message) : err;
+      });
       const finalPath = `${destinationWithoutExt}.${EXTENSIONS[format]}`;
       await rename(tempFile, finalPath);
       return { path: finalPath, sizeBytes, format };
@@ -115,67 +125,45 @@ export async function downloadImage(
   }
 }
 
-/** False for anything a server-side request must not reach: private, loopback, link-local, etc. */
+/**
+ * False for anything a server-side request must not reach: private, loopback, link-local, etc.
+ * ipaddr.js names the special ranges; only plain unicast is public. IPv6 forms that carry an IPv4
+ * address to which the packets end up going (mapped, translated, NAT64, 6to4, Teredo) are judged by
+ * that address.
+ */
 export function isPublicAddress(address: string): boolean {
-  if (net.isIPv4(address)) {
-    const n = ipv4ToInt(address);
-    return !BLOCKED_IPV4.some(([base, bits]) => n >>> (32 - bits) === base >>> (32 - bits));
-  }
-  const g = parseIPv6(address);
-  if (!g) return false;
-  const [g0 = 0, g1 = 0, g2 = 0, g3 = 0, g4 = 0, g5 = 0, g6 = 0, g7 = 0] = g;
-  const embeddedIPv4 = `${g6 >> 8}.${g6 & 0xff}.${g7 >> 8}.${g7 & 0xff}`;
-  // ::/80 holds the unspecified address, loopback, IPv4-compatible and IPv4-mapped (::ffff:a.b.c.d).
-  if (g0 === 0 && g1 === 0 && g2 === 0 && g3 === 0 && g4 === 0) {
-    return g5 === 0xffff && isPublicAddress(embeddedIPv4);
-  }
-  // NAT64 (64:ff9b::/96) reaches the IPv4 address it embeds.
-  if (g0 === 0x64 && g1 === 0xff9b && g2 === 0 && g3 === 0 && g4 === 0 && g5 === 0) return isPublicAddress(embeddedIPv4);
-  if ((g0 & 0xfe00) === 0xfc00) return false; // fc00::/7 unique local
-  if ((g0 & 0xffc0) === 0xfe80) return false; // fe80::/10 link-local
-  if ((g0 & 0xffc0) === 0xfec0) return false; // fec0::/10 site-local (deprecated)
-  if ((g0 & 0xff00) === 0xff00) return false; // ff00::/8 multicast
-  if (g0 === 0x2001 && g1 === 0x0db8) return false; // 2001:db8::/32 documentation
-  return true;
+  const text = address.split('%')[0] ?? ''; // drop a zone id (fe80::1%eth0)
+  // net.isIP first: ipaddr.js also parses loose IPv4 forms (0x7f.1) that no resolver returns.
+  const family = net.isIP(text);
+  if (family === 4) return ipaddr.IPv4.parse(text).range() === 'unicast';
+  if (family !== 6) return false;
+  // Hex groups only: ipaddr.js would read the IPv4-compatible ::a.b.c.d as ::ffff:a.b.c.d.
+  const v6 = ipaddr.IPv6.parse(new URL(`http://[${text}]/`).hostname.slice(1, -1));
+  const embedded = embeddedIPv4(v6);
+  if (embedded) return embedded.length > 0 && embedded.every((v4) => v4.range() === 'unicast');
+  // ::/96 minus what ipaddr.js names: the deprecated IPv4-compatible form (::a.b.c.d), never public.
+  if (v6.parts.slice(0, 6).every((part) => part === 0)) return false;
+  return v6.range() === 'unicast';
 }
 
-const BLOCKED_IPV4: [number, number][] = (
-  [
-    ['0.0.0.0', 8], // "this network", includes the unspecified address
-    ['10.0.0.0', 8], // private
-    ['100.64.0.0', 10], // carrier-grade NAT
-    ['127.0.0.0', 8], // loopback
-    ['169.254.0.0', 16], // link-local (cloud metadata lives here)
-    ['172.16.0.0', 12], // private
-    ['192.0.0.0', 24], // IETF protocol assignments
-    ['192.0.2.0', 24], // documentation
-    ['192.168.0.0', 16], // private
-    ['198.18.0.0', 15], // benchmarking
-    ['198.51.100.0', 24], // documentation
-    ['203.0.113.0', 24], // documentation
-    ['224.0.0.0', 4], // multicast
-    ['240.0.0.0', 4], // reserved, includes broadcast
-  ] as const
-).map(([base, bits]) => [ipv4ToInt(base), bits]);
-
-function ipv4ToInt(address: string): number {
-  return address.split('.').reduce((n, octet) => n * 256 + Number(octet), 0);
-}
-
-/** The eight 16-bit groups of an IPv6 address, or undefined if it is not one. */
-function parseIPv6(address: string): number[] | undefined {
-  let text = address.split('%')[0] ?? ''; // drop a zone id (fe80::1%eth0)
-  if (!net.isIPv6(text)) return undefined;
-  const dotted = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
-  if (dotted) {
-    const [a, b, c, d] = dotted.slice(1).map(Number) as [number, number, number, number];
-    text = `${text.slice(0, dotted.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+/** The IPv4 addresses an IPv6 address hands its packets to, for the forms that embed one ([] if unknown). */
+function embeddedIPv4(ip: ipaddr.IPv6): ipaddr.IPv4[] | undefined {
+  const p = ip.parts;
+  const v4 = (high: number, low: number) => new ipaddr.IPv4([high >> 8, high & 0xff, low >> 8, low & 0xff]);
+  const last32 = () => v4(p[6] ?? 0, p[7] ?? 0);
+  switch (ip.range()) {
+    case 'ipv4Mapped': // ::ffff:a.b.c.d
+    case 'rfc6145': // ::ffff:0:a.b.c.d, IPv4-translated
+      return [last32()];
+    case 'rfc6052': // 64:ff9b::a.b.c.d (NAT64); the local-use 64:ff9b:1::/48 is never public
+      return p[2] === 0 ? [last32()] : [];
+    case '6to4': // 2002:AABB:CCDD::/48 reaches the IPv4 host AA.BB.CC.DD
+      return [v4(p[1] ?? 0, p[2] ?? 0)];
+    case 'teredo': // 2001:0:server:flags:port:client, the client's IPv4 address inverted
+      return [v4(p[2] ?? 0, p[3] ?? 0), v4(~(p[6] ?? 0) & 0xffff, ~(p[7] ?? 0) & 0xffff)];
+    default:
+      return undefined;
   }
-  const [head = '', tail] = text.split('::');
-  const headGroups = head ? head.split(':') : [];
-  const tailGroups = tail ? tail.split(':') : [];
-  const zeros: string[] = Array(8 - headGroups.length - tailGroups.length).fill('0');
-  return [...headGroups, ...zeros, ...tailGroups].map((group) => parseInt(group, 16));
 }
 
 async function systemLookup(hostname: string): Promise<ResolvedAddress[]> {
@@ -289,6 +277,12 @@ function get(
   });
 }
 
+let packagedDecoder: ImageDecoder | undefined;
+function defaultDecoder(): ImageDecoder {
+  packagedDecoder ??= createImageDecoder(mediaBinaries().ffprobe);
+  return packagedDecoder;
+}
+
 /** Streams the body to `file`, stopping as soon as it exceeds maxBytes or turns out not to be an image. */
 async function save(
   response: IncomingMessage,
@@ -307,7 +301,7 @@ async function save(
       if (sizeBytes > maxBytes) throw rejected(label, `body exceeds the limit of ${maxBytes} bytes`);
       if (format === undefined) {
         head = Buffer.concat([head, chunk]).subarray(0, SNIFF_BYTES);
-        if (head.length === SNIFF_BYTES) format = identify(head, label);
+        if (head.length === SNIFF_BYTES) format = await identify(head, label);
       }
       await handle.write(chunk);
     }
@@ -315,22 +309,15 @@ async function save(
     await handle.close();
   }
   signal.throwIfAborted();
-  return { format: format ?? identify(head, label), sizeBytes };
+  return { format: format ?? (await identify(head, label)), sizeBytes };
 }
 
-/** Enough bytes to recognise every supported format (BMP needs its DIB header size at 14..17). */
-const SNIFF_BYTES = 18;
-const BMP_DIB_HEADER_SIZES = new Set([12, 40, 52, 56, 64, 108, 124]);
-
-function identify(head: Buffer, label: string): ImageFormat {
-  const ascii = (start: number, end: number) => head.subarray(start, end).toString('latin1');
-  if (head.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) return 'png';
-  if (head[0] === 0xff && head[1] === 0xd8 && head[2] === 0xff) return 'jpeg';
-  if (ascii(0, 6) === 'GIF87a' || ascii(0, 6) === 'GIF89a') return 'gif';
-  if (ascii(0, 4) === 'RIFF' && ascii(8, 12) === 'WEBP') return 'webp';
-  if (ascii(0, 2) === 'BM' && head.length >= 18 && BMP_DIB_HEADER_SIZES.has(head.readUInt32LE(14))) return 'bmp';
-  const what = head.length === 0 ? 'the body is empty' : 'its first bytes match none of PNG, JPEG, GIF, WEBP, BMP';
-  throw rejected(label, `content is not an image: ${what}`);
+async function identify(head: Buffer, label: string): Promise<ImageFormat> {
+  try {
+    return await imageFormat(head);
+  } catch (err) {
+    throw err instanceof ImageContentError ? rejected(label, err.message) : err;
+  }
 }
 
 function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {

@@ -1,9 +1,6 @@
-import { execFile } from 'node:child_process';
 import { stat } from 'node:fs/promises';
-import { promisify } from 'node:util';
 import { ClipflowError, FailureType } from '../shared/failures.js';
-
-const run = promisify(execFile);
+import { DEFAULT_MEDIA_LIMITS, MediaLimitError, runMedia } from './run-media.js';
 
 export interface VideoFacts {
   durationS: number;
@@ -53,9 +50,9 @@ export function createProbe(ffprobe: string, options: { timeoutMs?: number } = {
     ];
     let stdout: string;
     try {
-      ({ stdout } = await run(ffprobe, args, { timeout: timeoutMs, killSignal: 'SIGKILL' }));
+      ({ stdout } = await runMedia(ffprobe, args, { ...DEFAULT_MEDIA_LIMITS, timeoutMs }));
     } catch (err) {
-      if ((err as { killed?: boolean }).killed) throw new ProbeTimeoutError(file, timeoutMs);
+      if (err instanceof MediaLimitError && err.limit === 'time') throw new ProbeTimeoutError(file, timeoutMs);
       throw err;
     }
     const parsed = JSON.parse(stdout) as {

@@ -1,10 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, rm, stat } from 'node:fs/promises';
+import { copyFile, mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { DEFAULT_MEDIA_LIMITS, runMedia, type MediaLimits } from '../media/run-media.js';
 import { ClipflowError, FailureType } from '../shared/failures.js';
 import type { FaultPlan } from './faults.js';
 import type { Prediction, PredictionRequest, VideoProvider } from './provider.js';
@@ -15,6 +15,8 @@ export interface LocalProviderOptions {
   /** Added to every render, to stand in for a real provider's latency. */
   delayMs?: number;
   workDir?: string;
+  /** Bounds on each ffmpeg render; its time limit is the request's deadline unless this sets one. */
+  limits?: Partial<MediaLimits>;
 }
 
 interface Render {
@@ -22,9 +24,12 @@ interface Render {
   /** Resolves once the render has ended, however it ended. */
   ended: Promise<void>;
   file: string;
-  process?: ChildProcess;
-  timer?: AbortController;
+  /** Stops the render: its added delay or its ffmpeg. */
+  stop: AbortController;
 }
+
+/** How much of the prompt the caption shows, in characters. */
+const CAPTION_CHARS = 48;
 
 const FONT_CANDIDATES = [
   '/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf',
@@ -66,23 +71,17 @@ export function createLocalProvider(options: LocalProviderOptions): VideoProvide
 
   async function render(entry: Omit<Render, 'ended'>, request: PredictionRequest, delayMs: number): Promise<void> {
     const started = Date.now();
+    const { signal } = entry.stop;
+    // The caption reaches ffmpeg only as the contents of a file: prompt text is never filter syntax.
+    const textFile = fontFile ? `${entry.file.slice(0, -path.extname(entry.file).length)}.caption.txt` : undefined;
     try {
-      if (delayMs > 0) {
-        entry.timer = new AbortController();
-        await sleep(delayMs, undefined, { signal: entry.timer.signal });
-      }
+      if (delayMs > 0) await sleep(delayMs, undefined, { signal });
       await mkdir(workDir, { recursive: true });
-      const args = ffmpegArgs(request, entry.file, fontFile);
-      await new Promise<void>((resolve, reject) => {
-        const child = spawn(options.ffmpeg, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-        entry.process = child;
-        let stderr = '';
-        child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2000)));
-        child.on('error', reject);
-        child.on('close', (code, signal) =>
-          code === 0 ? resolve() : reject(new Error(`ffmpeg exited with ${code ?? signal}: ${stderr.trim()}`)),
-        );
-      });
+      if (fontFile && textFile) await writeFile(textFile, captionText(request.prompt), { signal });
+      const args = ffmpegArgs(request, entry.file, fontFile && textFile ? { fontFile, textFile } : undefined);
+      const deadlineMs = Number.isFinite(request.deadlineS) && request.deadlineS > 0 ? request.deadlineS * 1000 : undefined;
+      const limits = { ...DEFAULT_MEDIA_LIMITS, ...(deadlineMs ? { timeoutMs: deadlineMs } : {}), ...options.limits };
+      await runMedia(options.ffmpeg, args, limits, { signal });
       if (entry.prediction.status === 'canceled') return;
       entry.prediction = {
         ...entry.prediction,
@@ -93,6 +92,9 @@ export function createLocalProvider(options: LocalProviderOptions): VideoProvide
     } catch (err) {
       if (entry.prediction.status === 'canceled') return;
       entry.prediction = { ...entry.prediction, status: 'failed', error: (err as Error).message };
+      await rm(entry.file, { force: true });
+    } finally {
+      if (textFile) await rm(textFile, { force: true });
     }
   }
 
@@ -102,7 +104,7 @@ export function createLocalProvider(options: LocalProviderOptions): VideoProvide
       const extraDelay = injectFault(request);
       const id = randomUUID();
       const prediction: Prediction = { id, model: request.model, status: 'processing' };
-      const entry = { prediction, file: path.join(workDir, `${id}.mp4`) } as Render;
+      const entry = { prediction, file: path.join(workDir, `${id}.mp4`), stop: new AbortController() } as Render;
       entry.ended = render(entry, request, (options.delayMs ?? 0) + extraDelay);
       renders.set(id, entry);
       return prediction;
@@ -125,8 +127,8 @@ export function createLocalProvider(options: LocalProviderOptions): VideoProvide
       const entry = renders.get(id);
       if (entry?.prediction.status !== 'processing') return;
       entry.prediction = { ...entry.prediction, status: 'canceled' };
-      entry.timer?.abort();
-      entry.process?.kill('SIGKILL');
+      entry.stop.abort();
+      await entry.ended;
       await rm(entry.file, { force: true });
     },
     async saveOutput(prediction, destination, maxBytes) {
@@ -154,7 +156,18 @@ export function promptLook(prompt: string): { seed: number; base: string; life: 
   };
 }
 
-export function ffmpegArgs(request: PredictionRequest, output: string, fontFile?: string): string[] {
+/** What the caption file holds: the start of the prompt, cut between characters (not inside an emoji). */
+export function captionText(prompt: string): string {
+  return Array.from(prompt).slice(0, CAPTION_CHARS).join('');
+}
+
+/** The font and the file holding the caption's text, for drawtext. */
+export interface Caption {
+  fontFile: string;
+  textFile: string;
+}
+
+export function ffmpegArgs(request: PredictionRequest, output: string, caption?: Caption): string[] {
   const { width, height, fps, durationS } = request;
   const look = promptLook(request.prompt);
   const frames = Math.max(1, Math.round(durationS * fps));
@@ -177,13 +190,15 @@ export function ffmpegArgs(request: PredictionRequest, output: string, fontFile?
     '-i',
     `life=s=${Math.ceil(width / cell)}x${Math.ceil(height / cell)}:mold=10:r=${fps}:seed=${look.seed}:ratio=0.3:life_color=${look.life}:death_color=${look.death}`,
   );
-  const caption = fontFile
-    ? `,drawtext=fontfile=${fontFile}:text='${escapeDrawtext(request.prompt.slice(0, 48))}':x=(w-text_w)/2:y=h-2*text_h:fontsize=${Math.round(Math.min(width, height) / 26)}:fontcolor=white:box=1:boxcolor=black@0.5`
+  // expansion=none: the file's text is drawn as it is, no %{...} in it is evaluated.
+  const drawtext = caption
+    ? `,drawtext=fontfile=${filterValue(caption.fontFile)}:textfile=${filterValue(caption.textFile)}:expansion=none:` +
+      `x=(w-text_w)/2:y=h-2*text_h:fontsize=${Math.round(Math.min(width, height) / 26)}:fontcolor=white:box=1:boxcolor=black@0.5`
     : '';
   const filter =
     `${background};[1:v]scale=${width}:${height}:flags=neighbor[pattern];` +
     `[bg][pattern]blend=all_mode=${request.imagePath ? 'overlay' : 'average'}:all_opacity=${request.imagePath ? 0.35 : 1},` +
-    `noise=alls=6:allf=t${caption},format=yuv420p[out]`;
+    `noise=alls=6:allf=t${drawtext},format=yuv420p[out]`;
   return [
     '-hide_banner',
     '-loglevel',
@@ -210,6 +225,12 @@ export function ffmpegArgs(request: PredictionRequest, output: string, fontFile?
   ];
 }
 
-function escapeDrawtext(text: string): string {
-  return text.replace(/[\\':%,;[\]]/g, (c) => `\\${c}`);
+/**
+ * A value (a file path) as one option of a filter in a -filter_complex graph. ffmpeg unescapes it
+ * twice: the graph parser first (backslash, quote, brackets, comma, semicolon), then the filter's
+ * option parser (backslash, quote, colon); so it is escaped for the second, then for the first.
+ */
+export function filterValue(value: string): string {
+  const asOption = value.replace(/[\\':]/g, (c) => `\\${c}`);
+  return asOption.replace(/[\\'[\],;]/g, (c) => `\\${c}`);
 }

@@ -27,7 +27,9 @@ export function imageActivities(settings: JobSettings, clipIndex: number) {
   return proxyActivities<Activities>({
     startToCloseTimeout: '2 minutes',
     heartbeatTimeout: `${settings.heartbeatTimeoutS} seconds`,
-    retry: { maximumAttempts: 1 },
+    // A bad image comes back as ok:false; what fails the activity is its worker dying or stalling,
+    // which another worker can make good (the image is fetched again to the same store key).
+    retry: { maximumAttempts: 3 },
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
     summary: `clip ${clipIndex} · reference image`,
   });
