@@ -10,17 +10,33 @@ import { harness, type Harness } from './support/job-runner.js';
 
 let server: DevServer;
 let h: Harness;
-let running: Promise<void>;
+let running: Promise<void>[] = [];
 beforeAll(async () => {
   server = await startTestServer();
   h = await harness(server);
-  running = h.worker.run();
+  running = [h.worker.run()];
 });
 afterAll(async () => {
   h?.worker.shutdown();
-  await running;
+  await Promise.all(running);
+  await h?.deps.close();
   await server?.stop();
 });
+
+/** Runs a job straight on Temporal, past the client's own check, as any other caller could; returns its failure. */
+async function failureOf(on: Harness, input: unknown, workflowExecutionTimeout?: string): Promise<ApplicationFailure> {
+  const jobId = (input as { jobId?: string }).jobId ?? uniqueName('bad');
+  const err = await server.env.client.workflow
+    .execute(WORKFLOW_TYPE, {
+      taskQueue: on.taskQueue,
+      workflowId: `clipflow-${jobId}`,
+      args: [input],
+      ...(workflowExecutionTimeout ? { workflowExecutionTimeout } : {}),
+    })
+    .catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(WorkflowFailedError);
+  return (err as WorkflowFailedError).cause as ApplicationFailure;
+}
 
 const good = clipPrompts(3);
 const cases: { name: string; clipPrompts: unknown[]; field: string; says: RegExp }[] = [
@@ -45,17 +61,35 @@ const cases: { name: string; clipPrompts: unknown[]; field: string; says: RegExp
     field: 'clipPrompts[0].prompt',
     says: /at most 2000 characters/,
   },
+  {
+    name: 'a NUL byte in a prompt',
+    clipPrompts: [{ ...good[0], prompt: 'a cat\u0000 on a mat' }],
+    field: 'clipPrompts[0].prompt',
+    says: /control characters \(found U\+0000 at character 6\)/,
+  },
+  {
+    name: 'an escape sequence in a negative prompt',
+    clipPrompts: [{ ...good[0], negativePrompt: 'blur\u001b[2J' }],
+    field: 'clipPrompts[0].negativePrompt',
+    says: /control characters \(found U\+001B/,
+  },
+  {
+    name: 'a prompt with nothing visible',
+    clipPrompts: [{ ...good[0], prompt: '\u200b\u3164\u2060' }],
+    field: 'clipPrompts[0].prompt',
+    says: /must have a visible character/,
+  },
+  {
+    name: 'a misspelled reference-image key',
+    clipPrompts: [{ ...good[0], SceneReferenceURL: 'https://example.com/a.png' }],
+    field: 'clipPrompts[0]',
+    says: /unknown key "SceneReferenceURL" \(did you mean "sceneReferenceUrl"\?\)/,
+  },
 ];
 
 describe('bad input', () => {
   it.each(cases)('the workflow fails $name with InvalidInput naming $field', async ({ clipPrompts, field, says }) => {
-    const jobId = uniqueName('bad');
-    // Sent straight to Temporal, past the client's own check, as any other caller could.
-    const err = await server.env.client.workflow
-      .execute(WORKFLOW_TYPE, { taskQueue: h.taskQueue, workflowId: `clipflow-${jobId}`, args: [{ jobId, clipPrompts }] })
-      .catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(WorkflowFailedError);
-    const cause = (err as WorkflowFailedError).cause as ApplicationFailure;
+    const cause = await failureOf(h, { jobId: uniqueName('bad'), clipPrompts });
     expect(cause.type).toBe('InvalidInput');
     expect(cause.nonRetryable).toBe(true);
     expect(cause.message).toContain(`${field}:`);
@@ -110,4 +144,27 @@ describe('bad input', () => {
     for await (const wf of server.env.client.workflow.list({ query: `WorkflowId = 'clipflow-${jobId}'` })) runs.push(wf.runId);
     expect(runs).toHaveLength(1);
   });
+});
+
+describe('a huge bad job', () => {
+  it('5,000 clips with several wrong fields each fail as InvalidInput with a bounded message that names the first and counts the rest', async () => {
+    const clipPrompts = Array.from({ length: 5000 }, (_, i) => ({
+      clipIndex: -i - 1,
+      prompt: '',
+      durationS: 0,
+      aspectRatio: '5:4',
+      sceneReferenceUrl: `ftp://example.com/${i}.png`,
+    }));
+    // Before messages were bounded, this failure was too large for Temporal and the workflow task was retried until the timeout.
+    const cause = await failureOf(h, { jobId: uniqueName('huge'), clipPrompts }, '90 seconds');
+    expect(cause.type).toBe('InvalidInput');
+    expect(cause.nonRetryable).toBe(true);
+    expect(cause.message.length).toBeLessThan(5000);
+    expect(cause.message).toContain('clipPrompts[0].clipIndex: must be 0 or more');
+    expect(cause.message).toContain('and 24990 more problems (25000 in all)');
+    const details = cause.details?.[0] as { fields: string[]; problems: number };
+    expect(details.fields.length).toBeLessThanOrEqual(10);
+    expect(details.fields).toContain('clipPrompts[0].clipIndex');
+    expect(details.problems).toBe(25000);
+  }, 150_000);
 });
