@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { ApplicationFailure } from '@temporalio/common';
@@ -6,20 +8,30 @@ import type { DevServer } from '../src/dev-server/start-dev-server.js';
 import { ClipflowError } from '../src/shared/failures.js';
 import { WORKFLOW_TYPE } from '../src/shared/names.js';
 import { clipPrompts, startTestServer, uniqueName } from './support/env.js';
-import { harness, type Harness } from './support/job-runner.js';
+import { harness, recordClipStarts, type Harness } from './support/job-runner.js';
 
 let server: DevServer;
 let h: Harness;
+/** A worker on Replicate's minimax/hailuo-02 (6 or 10 s clips), whose API is never reached. */
+let hailuo: Harness;
 let running: Promise<void>[] = [];
 beforeAll(async () => {
   server = await startTestServer();
   h = await harness(server);
-  running = [h.worker.run()];
+  hailuo = await harness(server, {
+    VIDEO_PROVIDER: 'replicate',
+    VIDEO_MODEL: 'minimax/hailuo-02',
+    VIDEO_FALLBACK_MODEL: '',
+    REPLICATE_API_TOKEN: 'r8_never_used',
+    REPLICATE_BASE_URL: 'http://127.0.0.1:9/v1',
+  });
+  running = [h.worker.run(), hailuo.worker.run()];
 });
 afterAll(async () => {
   h?.worker.shutdown();
+  hailuo?.worker.shutdown();
   await Promise.all(running);
-  await h?.deps.close();
+  await Promise.all([h?.deps.close(), hailuo?.deps.close()]);
   await server?.stop();
 });
 
@@ -143,6 +155,51 @@ describe('bad input', () => {
     const runs: string[] = [];
     for await (const wf of server.env.client.workflow.list({ query: `WorkflowId = 'clipflow-${jobId}'` })) runs.push(wf.runId);
     expect(runs).toHaveLength(1);
+  });
+});
+
+describe('what can be known before paying is checked before paying', () => {
+  it("a clip shorter than the environment's minimum fails the job at once as InvalidInput, naming the allowed durations", async () => {
+    const cause = await failureOf(h, { jobId: uniqueName('short'), clipPrompts: [good[0], { ...good[1], durationS: 0.5 }] });
+    expect(cause.type).toBe('InvalidInput');
+    expect(cause.nonRetryable).toBe(true);
+    expect(cause.message).toContain('clipPrompts[1].durationS: is 0.5 s');
+    expect(cause.message).toContain('allowed: 1 to 60 s');
+    expect(cause.details?.[0]).toEqual({ fields: ['clipPrompts[1].durationS'], problems: 1 });
+  });
+
+  it('a duration the model does not make fails the job before the provider is called', async () => {
+    const starts = recordClipStarts(hailuo);
+    const cause = await failureOf(hailuo, {
+      jobId: uniqueName('hailuo'),
+      clipPrompts: [
+        { ...good[0], durationS: 6 },
+        { ...good[1], durationS: 4 },
+      ],
+    });
+    expect(cause.type).toBe('InvalidInput');
+    expect(cause.message).toContain(
+      'clipPrompts[1].durationS: is 4 s but replicate model minimax/hailuo-02 makes only 6 or 10 s clips (allowed: 6, 10)',
+    );
+    expect(cause.message).not.toContain('clipPrompts[0]');
+    expect(starts).toEqual([]);
+  });
+
+  it('a refused job costs $0, starts no provider call and leaves no partial outputs', async () => {
+    const starts = recordClipStarts(h);
+    const jobId = uniqueName('refused');
+    // Two clips that would render, one that can never pass validation.
+    const clips = [good[0], { ...good[1], durationS: 0.5 }, good[2]];
+    const cause = await failureOf(h, { jobId, clipPrompts: clips, options: { concurrency: 3, minClips: 1 } });
+    expect(cause.type).toBe('InvalidInput');
+    expect(starts).toEqual([]);
+    expect(await h.deps.costTracker.getTotalCost(jobId)).toBe(0);
+    const outputs = existsSync(h.config.outputDir) ? await readdir(h.config.outputDir) : [];
+    expect(outputs).not.toContain(jobId);
+    // Nothing but the local jobSettings marker ran: no activity was ever scheduled.
+    const history = await server.env.client.workflow.getHandle(`clipflow-${jobId}`).fetchHistory();
+    const scheduled = (history.events ?? []).filter((e) => e.activityTaskScheduledEventAttributes);
+    expect(scheduled).toEqual([]);
   });
 });
 

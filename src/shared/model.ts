@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { clipLimitProblems, type ClipLimits } from './clip-limits.js';
 import { findControlCharacter, hasVisibleText, nearestName, printable } from './text.js';
 
 /** Data shared by client, workflow and activities. Money travels as integer micro-dollars. */
@@ -66,6 +67,20 @@ const clipShape = {
 export const ClipPrompt = strictObject(clipShape);
 export type ClipPrompt = z.infer<typeof ClipPrompt>;
 
+/** A clip prompt that also fits `limits`: what this environment and its model accept. */
+function clipPromptWithin(limits: ClipLimits) {
+  return ClipPrompt.superRefine((clip, ctx) => {
+    // zod runs this even when a field failed a check of its own: such a field is named once, by that check.
+    const checked = {
+      durationS: clipShape.durationS.safeParse(clip.durationS).success,
+      aspectRatio: AspectRatio.safeParse(clip.aspectRatio).success,
+    };
+    for (const { key, message } of clipLimitProblems(clip, limits)) {
+      if (checked[key as keyof typeof checked]) ctx.addIssue({ code: 'custom', path: [key], message });
+    }
+  });
+}
+
 export const JobOptions = strictObject({
   concurrency: z.number().int('must be an integer').min(1, 'must be at least 1').max(100, 'must be at most 100'),
   minClips: z.number().int('must be an integer').min(1, 'must be at least 1'),
@@ -76,8 +91,11 @@ export type JobOptions = z.infer<typeof JobOptions>;
 export const JOB_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 export const MAX_JOB_ID_CHARS = 128;
 
-/** The job's schema: every field checked, unknown keys refused. */
-export function jobSchema() {
+/**
+ * The job's schema; with `limits`, each clip must also fit what the environment and model accept.
+ * The workflow checks the schema before anything runs, then the limits its jobSettings gave it.
+ */
+export function jobSchema(limits?: ClipLimits) {
   return strictObject({
     jobId: z
       .string()
@@ -85,7 +103,7 @@ export function jobSchema() {
       .max(MAX_JOB_ID_CHARS, `must be at most ${MAX_JOB_ID_CHARS} characters`)
       .regex(JOB_ID_PATTERN, 'may contain only letters, digits, ".", "_" and "-", and must start with a letter or digit'),
     clipPrompts: z
-      .array(ClipPrompt)
+      .array(limits ? clipPromptWithin(limits) : ClipPrompt)
       .min(1, 'must contain at least one clip prompt')
       .max(MAX_CLIPS_PER_JOB, `must contain at most ${MAX_CLIPS_PER_JOB} clip prompts`),
     options: JobOptions.optional(),
@@ -221,9 +239,9 @@ export function describeIssues(issues: readonly z.core.$ZodIssue[]): { fields: s
   return summarizeProblems(problemsOf(issues));
 }
 
-/** The job as the workflow will run it, or every problem with it. */
-export function checkJob(input: unknown): { ok: true; job: ValidJob } | { ok: false; problems: Problem[] } {
-  const parsed = GenerateClipsInput.safeParse(input);
+/** The job as the workflow will run it, or every problem with it (with `limits`, what the environment and model accept too). */
+export function checkJob(input: unknown, limits?: ClipLimits): { ok: true; job: ValidJob } | { ok: false; problems: Problem[] } {
+  const parsed = (limits ? jobSchema(limits) : GenerateClipsInput).safeParse(input);
   return parsed.success ? { ok: true, job: parsed.data } : { ok: false, problems: problemsOf(parsed.error.issues) };
 }
 

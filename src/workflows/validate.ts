@@ -1,4 +1,5 @@
 import { ApplicationFailure } from '@temporalio/workflow';
+import type { JobSettings } from '../shared/activity-io.js';
 import { FailureType } from '../shared/failures.js';
 import { checkJob, summarizeProblems, type Problem, type ValidJob } from '../shared/model.js';
 
@@ -7,6 +8,21 @@ export function validateJob(input: unknown): ValidJob {
   const checked = checkJob(input);
   if (checked.ok) return checked.job;
   throw invalidJob(checked.problems);
+}
+
+/**
+ * Refuses, before anything is paid, a job that can never succeed here: a clip asking for what the
+ * environment's validation or the provider's model cannot give. The limits come from jobSettings
+ * (histories recorded before it returned them have none).
+ */
+export function validateJobLimits(input: unknown, settings: Pick<JobSettings, 'clipLimits'>): void {
+  const limits = settings.clipLimits;
+  if (!limits) return;
+  if (limits.misconfigured) {
+    throw ApplicationFailure.create({ type: FailureType.Misconfigured, message: limits.misconfigured, nonRetryable: true });
+  }
+  const checked = checkJob(input, limits);
+  if (!checked.ok) throw invalidJob(checked.problems);
 }
 
 /** InvalidInput with a bounded message and details, however many problems there are. */
