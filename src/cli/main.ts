@@ -7,6 +7,7 @@ import { ConfigError, DEFAULT_ADDRESS, loadConfig, type Config } from '../config
 import { reportPath } from '../store/paths.js';
 import type { JobProgress } from '../shared/model.js';
 import { readJobFile, UsageError } from './job-file.js';
+import { printable } from '../shared/text.js';
 import { progressBar, summaryTable } from './render.js';
 import { watchJob } from './watch.js';
 
@@ -205,8 +206,9 @@ function describeError(err: unknown): string {
   return oneLine(cause?.cause?.message ?? cause?.message ?? (err as Error).message ?? String(err));
 }
 
+/** One line, safe for a terminal (control bytes escaped) and bounded, whatever the error echoes. */
 function oneLine(text: string): string {
-  return text.replace(/\s*\n\s*/g, ' ').trim();
+  return printable(text.replace(/\s*\n\s*/g, ' ').trim(), 2000);
 }
 
 /** The exit code and the one line to print for an error that ends the command. */
