@@ -1,7 +1,8 @@
 /**
  * Job files as a person writes them (JSON or YAML, a BOM, any file name) and as a careless or
- * hostile one does (control bytes, megabyte values). No Temporal server: generate refuses a bad
- * file before it connects to anything.
+ * hostile one does (control bytes, megabyte values), and `clipflow validate`, which checks a file as
+ * the workflow will. No Temporal server: validate needs none, and generate refuses a bad file
+ * before it connects to anything.
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
@@ -125,5 +126,75 @@ describe('job files', () => {
     expect(refused.stderr).toContain('options: unknown key "\\x1b[31mkkk');
     expect(refused.stderr).toContain('more characters)');
     expect(refused.stderr.trimEnd()).not.toMatch(RAW_CONTROL);
+  });
+});
+
+describe('clipflow validate', () => {
+  it('passes a good file: exit 0, one line naming the job', async () => {
+    const file = await jobFile('good.json', { jobId: 'good-one', clipPrompts: clipPrompts(3) });
+    const out = await cli(['validate', file]);
+    expect(out).toMatchObject({ code: 0, stderr: '' });
+    expect(out.stdout.trim()).toBe(`${file}: ok: job good-one, 3 clips, for the local provider (clipflow/local-ffmpeg)`);
+    const json = await cli(['validate', file, '--json']);
+    expect(JSON.parse(json.stdout)).toEqual({ file, ok: true, jobId: 'good-one', clips: 3, problems: [], problemCount: 0 });
+  });
+
+  it('prints each problem on its own line, with what this environment accepts, and exits 2', async () => {
+    const file = await jobFile('bad.json', {
+      clipPrompts: [
+        { clipIndex: 0, prompt: 'fine', durationS: 2 },
+        { clipIndex: 1, prompt: 'too short', durationS: 0.5 },
+        { clipIndex: 2, prompt: 'a\u0000b', durationS: 2, SceneReferenceURL: 'https://example.com/a.png' },
+      ],
+    });
+    const out = await cli(['validate', file]);
+    expect(out.code).toBe(2);
+    expect(out.stdout.trimEnd().split('\n')).toEqual([
+      `${file}: clipPrompts[1].durationS: is 0.5 s but clips under 1 s never pass this environment's validation (allowed: 1 to 60 s)`,
+      `${file}: clipPrompts[2].prompt: must not contain control characters (found U+0000 at character 2)`,
+      `${file}: clipPrompts[2]: unknown key "SceneReferenceURL" (did you mean "sceneReferenceUrl"?)`,
+    ]);
+    const json = JSON.parse((await cli(['validate', file, '--json'])).stdout);
+    expect(json).toMatchObject({ file, ok: false, problemCount: 3 });
+    expect(json.problems[0]).toEqual({
+      field: 'clipPrompts[1].durationS',
+      message: "is 0.5 s but clips under 1 s never pass this environment's validation (allowed: 1 to 60 s)",
+    });
+  });
+
+  it('checks what the configured provider and model accept', async () => {
+    const file = await jobFile('square.json', { clipPrompts: [{ clipIndex: 0, prompt: 'a square', durationS: 5, aspectRatio: '1:1' }] });
+    const wan = await cli(['validate', file], { VIDEO_PROVIDER: 'replicate', VIDEO_MODEL: 'wavespeedai/wan-2.1-t2v-720p' });
+    expect(wan.code).toBe(2);
+    expect(wan.stdout.trim()).toBe(
+      `${file}: clipPrompts[0].aspectRatio: is 1:1 but replicate model wavespeedai/wan-2.1-t2v-720p does not make it (allowed: 16:9, 9:16)`,
+    );
+    // A model whose frames can never pass validation here fails every job: said once, before any.
+    const small = await cli(['validate', file], { VIDEO_PROVIDER: 'replicate', VIDEO_MODEL: 'wan-video/wan-2.1-t2v-480p' });
+    expect(small.code).toBe(2);
+    expect(small.stdout).toContain('(environment): replicate model wan-video/wan-2.1-t2v-480p makes frames with a 480 px short side');
+  });
+
+  it('bounds its output: a 5,000-clip file with every clip wrong prints 50 problems and counts the rest', async () => {
+    const file = await jobFile(
+      'huge-bad.json',
+      Array.from({ length: 5000 }, (_, i) => ({ clipIndex: i, prompt: '', durationS: 0 })),
+    );
+    const out = await cli(['validate', file]);
+    expect(out.code).toBe(2);
+    const lines = out.stdout.trimEnd().split('\n');
+    expect(lines).toHaveLength(51);
+    expect(lines[50]).toBe(`${file}: and 9950 more problems (10000 in all)`);
+  });
+
+  it('generate runs the same check before it starts anything', async () => {
+    // Temporal's address leads nowhere: a refusal here was made before connecting.
+    const file = await jobFile('short.json', { clipPrompts: [{ clipIndex: 0, prompt: 'a blink', durationS: 0.5 }] });
+    const out = await cli(['generate', file]);
+    expect(out.code).toBe(2);
+    expect(out.stdout).toBe('');
+    expect(out.stderr.trim()).toBe(
+      `clipflow: job file ${file}: clipPrompts[0].durationS: is 0.5 s but clips under 1 s never pass this environment's validation (allowed: 1 to 60 s)`,
+    );
   });
 });

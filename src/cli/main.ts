@@ -6,13 +6,15 @@ import { connectClient, createClipflowClient, JOB_STATUSES, type ClipflowClient,
 import { ConfigError, DEFAULT_ADDRESS, loadConfig, type Config } from '../config/index.js';
 import { reportPath } from '../store/paths.js';
 import type { JobProgress } from '../shared/model.js';
-import { readJobFile, UsageError } from './job-file.js';
+import { UsageError } from './job-file.js';
 import { printable } from '../shared/text.js';
 import { progressBar, summaryTable } from './render.js';
+import { readCheckedJobFile, validateCommand } from './validate.js';
 import { watchJob } from './watch.js';
 
 const USAGE = `usage: clipflow <command> [options]
-  generate <job.json> [--job-id ID] [--no-wait] [--json]   start a job and show its progress until it ends
+  generate <job.json> [--job-id ID] [--no-wait] [--json]   check a job file as validate does, start it and show its progress until it ends
+  validate <job.json> [--json]                              check a job file as the workflow will (schema, this environment, its model); one line per problem
   status <jobId> [--json]                                   where a job stands, with its progress
   cancel <jobId> [--json]                                   cancel a job (running predictions are cancelled, the report is written)
   report <jobId> [--json]                                   the job's production report
@@ -36,6 +38,7 @@ type OptionName = keyof typeof OPTIONS;
 
 const COMMANDS: Record<string, { args: string[]; options: OptionName[] }> = {
   generate: { args: ['a job file'], options: ['json', 'job-id', 'no-wait'] },
+  validate: { args: ['a job file'], options: ['json'] },
   status: { args: ['a job id'], options: ['json'] },
   cancel: { args: ['a job id'], options: ['json'] },
   report: { args: ['a job id'], options: ['json'] },
@@ -71,9 +74,9 @@ async function run(argv: string[], out: (text: string) => void = (t) => console.
     out(USAGE);
     return 0;
   }
-  if (!command) throw new UsageError('a command is needed: generate, status, cancel, report or list (clipflow --help)');
+  if (!command) throw new UsageError('a command is needed: generate, validate, status, cancel, report or list (clipflow --help)');
   const spec = COMMANDS[command];
-  if (!spec) throw new UsageError(`unknown command "${command}": use generate, status, cancel, report or list (clipflow --help)`);
+  if (!spec) throw new UsageError(`unknown command "${command}": use generate, validate, status, cancel, report or list (clipflow --help)`);
   for (const token of tokens) {
     if (token.kind === 'option' && !spec.options.includes(token.name as OptionName)) {
       throw new UsageError(`${command} does not take ${token.rawName} (clipflow --help)`);
@@ -90,7 +93,7 @@ async function run(argv: string[], out: (text: string) => void = (t) => console.
 
   switch (command) {
     case 'generate': {
-      const job = await readJobFile(arg, values['job-id']);
+      const job = await readCheckedJobFile(config, arg, values['job-id']);
       const clipflow = await connect(config);
       const handle = await clipflow.start(job);
       console.error(`job ${job.jobId}: workflow ${handle.workflowId} on task queue ${config.temporal.taskQueue}`);
@@ -111,6 +114,8 @@ async function run(argv: string[], out: (text: string) => void = (t) => console.
       }
       return 0;
     }
+    case 'validate':
+      return validateCommand(config, arg, json, out);
     case 'status': {
       const clipflow = await connect(config);
       const summary = await clipflow.describe(arg);
