@@ -14,6 +14,8 @@ let server: DevServer;
 let h: Harness;
 /** A worker on Replicate's minimax/hailuo-02 (6 or 10 s clips), whose API is never reached. */
 let hailuo: Harness;
+/** A local worker rendering 480 px frames where validation wants 720 px: no clip can ever pass. */
+let small: Harness;
 let running: Promise<void>[] = [];
 beforeAll(async () => {
   server = await startTestServer();
@@ -25,13 +27,15 @@ beforeAll(async () => {
     REPLICATE_API_TOKEN: 'r8_never_used',
     REPLICATE_BASE_URL: 'http://127.0.0.1:9/v1',
   });
-  running = [h.worker.run(), hailuo.worker.run()];
+  small = await harness(server, { VIDEO_SHORT_SIDE: '480' });
+  running = [h.worker.run(), hailuo.worker.run(), small.worker.run()];
 });
 afterAll(async () => {
   h?.worker.shutdown();
   hailuo?.worker.shutdown();
+  small?.worker.shutdown();
   await Promise.all(running);
-  await Promise.all([h?.deps.close(), hailuo?.deps.close()]);
+  await Promise.all([h?.deps.close(), hailuo?.deps.close(), small?.deps.close()]);
   await server?.stop();
 });
 
@@ -182,6 +186,17 @@ describe('what can be known before paying is checked before paying', () => {
       'clipPrompts[1].durationS: is 4 s but replicate model minimax/hailuo-02 makes only 6 or 10 s clips (allowed: 6, 10)',
     );
     expect(cause.message).not.toContain('clipPrompts[0]');
+    expect(starts).toEqual([]);
+  });
+
+  it('an environment whose frames can never pass validation fails every job as Misconfigured before the provider is called', async () => {
+    const starts = recordClipStarts(small);
+    const cause = await failureOf(small, { jobId: uniqueName('small'), clipPrompts: good });
+    expect(cause.type).toBe('Misconfigured');
+    expect(cause.nonRetryable).toBe(true);
+    expect(cause.message).toContain(
+      'makes frames with a 480 px short side, under the 720 px that validation requires (VIDEO_MIN_SHORT_SIDE)',
+    );
     expect(starts).toEqual([]);
   });
 
