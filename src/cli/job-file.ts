@@ -68,12 +68,17 @@ export async function readJobFile(file: string, jobId?: string, now?: Date): Pro
 /** One line for a bad job file, naming its first problems and counting the rest. */
 export function jobFileError(file: string, problems: readonly Problem[]): UsageError {
   const only = problems.length === 1 && problems[0]?.field === '' ? problems[0] : undefined;
-  return new UsageError(`job file ${only ? problemForFile(file, only) : `${printable(file)}: ${summarizeProblems(problems).message}`}`);
+  return new UsageError(`job file ${only ? problemForFile(file, only) : `${fileName(file)}: ${summarizeProblems(problems).message}`}`);
+}
+
+/** The file as messages name it: escaped, and cut only when absurdly long (a path is not a value to cap at 80). */
+export function fileName(file: string): string {
+  return printable(file, 400);
 }
 
 /** A problem as `validate` prints it: `job.json: clipPrompts[1].durationS: must be greater than 0`. */
 export function problemForFile(file: string, problem: Problem): string {
-  return problem.field ? `${printable(file)}: ${problemLine(problem)}` : `${printable(file)} ${problem.message}`;
+  return problem.field ? `${fileName(file)}: ${problemLine(problem)}` : `${fileName(file)} ${problem.message}`;
 }
 
 async function readJobText(file: string): Promise<string> {

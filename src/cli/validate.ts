@@ -2,7 +2,7 @@ import { clipLimitsFor } from '../activities/job-settings.js';
 import type { Config } from '../config/index.js';
 import type { ValidJob } from '../shared/model.js';
 import { printable } from '../shared/text.js';
-import { checkJobFile, jobFileError, problemForFile, type JobFileCheck } from './job-file.js';
+import { checkJobFile, fileName, jobFileError, problemForFile, type JobFileCheck } from './job-file.js';
 
 /** `validate` prints at most this many problems, then counts the rest. */
 export const MAX_PRINTED_PROBLEMS = 50;
@@ -42,11 +42,11 @@ export async function validateCommand(config: Config, file: string, json: boolea
     );
   } else if (job) {
     out(
-      `${printable(file)}: ok: job ${job.jobId}, ${job.clipPrompts.length} clip${job.clipPrompts.length === 1 ? '' : 's'}, for ${clipLimitsFor(config.generation).acceptedBy}`,
+      `${fileName(file)}: ok: job ${job.jobId}, ${job.clipPrompts.length} clip${job.clipPrompts.length === 1 ? '' : 's'}, for ${clipLimitsFor(config.generation).acceptedBy}`,
     );
   } else {
     const lines = shown.map((p) => problemForFile(file, p));
-    if (rest > 0) lines.push(`${printable(file)}: and ${rest} more problem${rest === 1 ? '' : 's'} (${problems.length} in all)`);
+    if (rest > 0) lines.push(`${fileName(file)}: and ${rest} more problem${rest === 1 ? '' : 's'} (${problems.length} in all)`);
     out(lines.join('\n'));
   }
   return job ? 0 : 2;
