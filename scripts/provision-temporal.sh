@@ -11,6 +11,8 @@
 # or the SDK's download (`temporal-v1.5.1`). src/dev-server/temporal-cli.ts tries that download
 # (seconds) before a build (minutes). Only paths go to stdout; everything else to stderr.
 set -euo pipefail
+# shellcheck source=lib/go-install.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/go-install.sh"
 
 VERSION="v1.5.1" # later tags carry a replace directive and cannot be `go install`ed
 CACHE_DIR="${CLIPFLOW_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/clipflow}/temporal-cli-${VERSION}"
@@ -50,15 +52,7 @@ build_cli() {
   cached && return 0
 
   echo "building the Temporal CLI $VERSION from source with Go into $CACHE_DIR (once; $BUILD_TIME)" >&2
-  build() { GOBIN="$CACHE_DIR/.build" CGO_ENABLED=0 go install "github.com/temporalio/cli/cmd/temporal@$VERSION" >&2; }
-  if ! build; then
-    # The checksum database may be out of reach while the module proxy is not; for this one
-    # pinned build the proxy alone is trusted.
-    echo "retrying with GOSUMDB=off (module proxy only)" >&2
-    GOSUMDB=off build
-  fi
-  mv "$CACHE_DIR/.build/temporal" "$BUILT"
-  rmdir "$CACHE_DIR/.build" 2>/dev/null || true
+  go_install_into "$CACHE_DIR" "github.com/temporalio/cli/cmd/temporal@$VERSION" temporal
   echo "$BUILT"
 }
 

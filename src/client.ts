@@ -7,14 +7,29 @@ import {
   type WorkflowExecutionStatusName,
   type WorkflowHandle,
 } from '@temporalio/client';
+import { isDeepStrictEqual } from 'node:util';
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
+import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow/index.js';
+import { tsToMs } from '@temporalio/common/lib/time.js';
+import proto from '@temporalio/proto';
 import { clientConnectionOptions, type Config } from './config/index.js';
-import { describeIssues, GenerateClipsInput, type GenerateClipsResult, type JobProgress, type ValidJob } from './shared/model.js';
+import {
+  BudgetUsd,
+  describeIssues,
+  GenerateClipsInput,
+  JobId,
+  type GenerateClipsResult,
+  type JobProgress,
+  type ValidJob,
+} from './shared/model.js';
 import { invalidInput } from './shared/failures.js';
 import {
+  CLIPS_FAILED_ATTRIBUTE,
+  CLIPS_SUCCEEDED_ATTRIBUTE,
   jobIdFromWorkflowId,
   progressQuery,
   raiseBudgetUpdate,
+  SPEND_USD_ATTRIBUTE,
   WORKFLOW_TYPE,
   workflowIdForJob,
   type BudgetRaised,
@@ -23,18 +38,23 @@ import type { generateClips } from './workflows/generate-clips.js';
 
 /** What the orchestrator calls: start a job, watch it, await its clips. */
 export interface ClipflowClient {
-  /** Starts the job; starting the same jobId again returns the running (or finished) one, never a second run. */
+  /**
+   * Starts the job; starting the same jobId again with the same input returns the running (or
+   * finished) one, never a second run. With other input it throws JobInputConflict.
+   */
   start(input: GenerateClipsInput): Promise<JobHandle>;
   handle(jobId: string): JobHandle;
   progress(jobId: string): Promise<JobProgress>;
   result(jobId: string): Promise<GenerateClipsResult>;
   cancel(jobId: string): Promise<void>;
-  /** Raises a running job's budget; clips held back for budget then start. */
+  /** Raises a running job's budget (within the bounds of options.budgetUsd); clips held back for budget then start. */
   raiseBudget(jobId: string, budgetUsd: number): Promise<BudgetRaised>;
   /** Where a job stands (running, completed, failed, …) and when it started and ended. */
   describe(jobId: string): Promise<JobSummary>;
   /** The jobs of this task queue, newest first (visibility is eventually consistent: a job just started may be missing). */
   list(options?: ListJobsOptions): Promise<JobSummary[]>;
+  /** The workers seen polling this task queue for workflow tasks lately (none: a job waits). */
+  workersPolling(): Promise<string[]>;
 }
 
 /** A job's workflow status, as Temporal names it. */
@@ -58,6 +78,10 @@ export interface JobSummary {
   startTime: Date;
   /** Absent while the job runs. */
   closeTime?: Date;
+  /** From the job's search attributes, absent until the job has set them (or without them). */
+  clipsSucceeded?: number;
+  clipsFailed?: number;
+  spendUsd?: number;
 }
 
 export interface ListJobsOptions {
@@ -89,8 +113,16 @@ export function listJobsQuery(taskQueue: string, status?: JobStatus): string {
   return parts.join(' AND ');
 }
 
-function summary(info: Pick<WorkflowExecutionInfo, 'workflowId' | 'runId' | 'status' | 'startTime' | 'closeTime'>): JobSummary {
+function summary(
+  info: Pick<WorkflowExecutionInfo, 'workflowId' | 'runId' | 'status' | 'startTime' | 'closeTime' | 'typedSearchAttributes'>,
+): JobSummary {
   const status = info.status.name === 'UNSPECIFIED' ? 'UNKNOWN' : info.status.name;
+  const attributes = info.typedSearchAttributes;
+  const counts = {
+    clipsSucceeded: attributes.get(CLIPS_SUCCEEDED_ATTRIBUTE),
+    clipsFailed: attributes.get(CLIPS_FAILED_ATTRIBUTE),
+    spendUsd: attributes.get(SPEND_USD_ATTRIBUTE),
+  };
   return {
     jobId: jobIdFromWorkflowId(info.workflowId),
     workflowId: info.workflowId,
@@ -98,7 +130,41 @@ function summary(info: Pick<WorkflowExecutionInfo, 'workflowId' | 'runId' | 'sta
     status,
     startTime: info.startTime,
     ...(info.closeTime ? { closeTime: info.closeTime } : {}),
+    ...Object.fromEntries(Object.entries(counts).filter(([, value]) => value !== undefined)),
   };
+}
+
+/** A worker whose last poll is older than this is taken for gone (a long poll lasts about a minute). */
+const POLLER_SEEN_WITHIN_MS = 90_000;
+
+/** Thrown by start when the job id is taken by a job whose input differs: its result is not this input's. */
+export class JobInputConflict extends Error {
+  override readonly name = 'JobInputConflict';
+  constructor(
+    readonly jobId: string,
+    readonly workflowId: string,
+    /** Where the inputs first differ, e.g. `clipPrompts[1].prompt`. */
+    readonly field: string,
+  ) {
+    super(
+      `job ${jobId} already exists (workflow ${workflowId}) and its input differs from this one (${field || 'the input'}); ` +
+        'a job id names one job: use another job id to run this input',
+    );
+  }
+}
+
+/** The path of the first place where two parsed inputs differ ('' when they differ at the top). */
+function firstDifference(a: unknown, b: unknown, path = ''): string | undefined {
+  if (isDeepStrictEqual(a, b)) return undefined;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null || Array.isArray(a) !== Array.isArray(b)) return path;
+  if (Array.isArray(a) && Array.isArray(b) && a.length !== b.length) return `${path} (${a.length} vs ${b.length} entries)`;
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+  for (const key of keys) {
+    const next = Array.isArray(a) ? `${path}[${key}]` : path ? `${path}.${key}` : key;
+    const found = firstDifference((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key], next);
+    if (found !== undefined) return found;
+  }
+  return path;
 }
 
 export interface JobHandle {
@@ -112,6 +178,21 @@ export interface JobHandle {
   raw: WorkflowHandle<typeof generateClips>;
 }
 
+/** Checks a job id with the rule the job input uses: an id names a workflow and an outputs folder. */
+export function parseJobId(jobId: unknown): string {
+  const parsed = JobId.safeParse(jobId);
+  if (parsed.success) return parsed.data;
+  const shown = typeof jobId === 'string' ? JSON.stringify(jobId.length > 80 ? `${jobId.slice(0, 80)}…` : jobId) : String(jobId);
+  throw invalidInput('jobId', `${parsed.error.issues.map((i) => i.message).join('; ')} (got ${shown})`);
+}
+
+/** Checks a budget with the bounds of options.budgetUsd, as the workflow's raiseBudget validator does. */
+export function parseBudgetUsd(budgetUsd: unknown): number {
+  const parsed = BudgetUsd.safeParse(budgetUsd);
+  if (parsed.success) return parsed.data;
+  throw invalidInput('budgetUsd', `${parsed.error.issues.map((i) => i.message).join('; ')} (got ${String(budgetUsd)})`);
+}
+
 /** Checks a job before it is sent, with the workflow's own rules, naming every bad field. */
 export function parseJob(input: unknown): ValidJob {
   const parsed = GenerateClipsInput.safeParse(input);
@@ -122,7 +203,7 @@ export function parseJob(input: unknown): ValidJob {
 
 export function createClipflowClient(client: Client, options: { taskQueue: string }): ClipflowClient {
   function handle(jobId: string, runId?: string): JobHandle {
-    const workflowId = workflowIdForJob(jobId);
+    const workflowId = workflowIdForJob(parseJobId(jobId));
     const raw = client.workflow.getHandle<typeof generateClips>(workflowId);
     return {
       jobId,
@@ -151,18 +232,29 @@ export function createClipflowClient(client: Client, options: { taskQueue: strin
           workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
           workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
         });
-        return handle(job.jobId, started.firstExecutionRunId);
+        const joined = handle(job.jobId, started.firstExecutionRunId);
+        await requireSameInput(joined, job);
+        return joined;
       } catch (err) {
-        if (err instanceof WorkflowExecutionAlreadyStartedError) return handle(job.jobId);
+        if (err instanceof WorkflowExecutionAlreadyStartedError) {
+          const existing = handle(job.jobId);
+          await requireSameInput(existing, job);
+          return existing;
+        }
+        // The SDK says "Failed to start Workflow"; the server's reason (a start input over the
+        // blob size limit, say) is in the cause, and is what a person needs to read.
+        const cause = err instanceof Error && err.cause instanceof Error ? err.cause.message : undefined;
+        if (cause) throw new Error(`the server refused to start job ${job.jobId}: ${cause}`, { cause: err });
         throw err;
       }
     },
     handle: (jobId) => handle(jobId),
-    progress: (jobId) => handle(jobId).progress(),
-    result: (jobId) => handle(jobId).result(),
-    cancel: (jobId) => handle(jobId).cancel(),
-    raiseBudget: (jobId, budgetUsd) => handle(jobId).raw.executeUpdate(raiseBudgetUpdate, { args: [{ budgetUsd }] }),
-    describe: (jobId) => handle(jobId).describe(),
+    progress: async (jobId) => handle(jobId).progress(),
+    result: async (jobId) => handle(jobId).result(),
+    cancel: async (jobId) => handle(jobId).cancel(),
+    raiseBudget: async (jobId, budgetUsd) =>
+      handle(jobId).raw.executeUpdate(raiseBudgetUpdate, { args: [{ budgetUsd: parseBudgetUsd(budgetUsd) }] }),
+    describe: async (jobId) => handle(jobId).describe(),
     async list({ status, limit = 50 } = {}) {
       if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`list: limit must be a positive integer, not ${limit}`);
       const jobs: JobSummary[] = [];
@@ -173,7 +265,35 @@ export function createClipflowClient(client: Client, options: { taskQueue: strin
       }
       return jobs;
     },
+    async workersPolling() {
+      const { TaskQueueKind, TaskQueueType } = proto.temporal.api.enums.v1;
+      const { pollers } = await client.workflowService.describeTaskQueue({
+        namespace: client.options.namespace,
+        taskQueue: { name: options.taskQueue, kind: TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
+        taskQueueType: TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+      });
+      const now = Date.now();
+      return pollers
+        .filter((p) => p.lastAccessTime && now - tsToMs(p.lastAccessTime) < POLLER_SEEN_WITHIN_MS)
+        .map((p) => p.identity ?? 'a worker');
+    },
   };
+
+  /**
+   * A start that found the job already there joins it only if it is the same job: the input the
+   * job was started with (its first history event) must be this one.
+   */
+  async function requireSameInput(job: JobHandle, input: ValidJob): Promise<void> {
+    const { history } = await client.workflowService.getWorkflowExecutionHistory({
+      namespace: client.options.namespace,
+      execution: { workflowId: job.workflowId, ...(job.runId ? { runId: job.runId } : {}) },
+      maximumPageSize: 1,
+    });
+    const payloads = history?.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads;
+    const recorded = GenerateClipsInput.safeParse(await decodeFromPayloadsAtIndex(client.options.loadedDataConverter, 0, payloads));
+    const field = firstDifference(recorded.success ? recorded.data : undefined, input);
+    if (field !== undefined) throw new JobInputConflict(input.jobId, job.workflowId, field);
+  }
 }
 
 /** Connects to the cluster the configuration names (address, namespace, TLS, API key: see config/connection.ts). */

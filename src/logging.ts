@@ -24,7 +24,10 @@ export interface JsonLoggerOptions {
 
 /** The credentials in a configuration, for the logger to redact. */
 export function configSecrets(config: Config): string[] {
-  return [config.replicate.apiToken, ...connectionSecrets(config)].filter((s): s is string => typeof s === 'string' && s.length > 0);
+  const storeKeys = config.store.kind === 's3' && config.store.credentials ? [config.store.credentials.secretAccessKey.reveal()] : [];
+  return [config.replicate.apiToken, ...connectionSecrets(config), ...storeKeys].filter(
+    (s): s is string => typeof s === 'string' && s.length > 0,
+  );
 }
 
 /** A Temporal `Logger` writing JSON lines. */

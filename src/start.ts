@@ -22,8 +22,6 @@ async function main(): Promise<number> {
   const config = loadConfig();
   // The progress bar is the story here; Temporal's own lines only when something is wrong.
   Runtime.install({ logger: new DefaultLogger('WARN') });
-  // The example's reference image is served from this machine, so loopback must be reachable.
-  config.image = { ...config.image, allowPrivateHosts: true };
 
   let server: DevServer | undefined;
   if (!config.temporal.address) {
@@ -38,6 +36,9 @@ async function main(): Promise<number> {
     config.temporal = { ...config.temporal, address: server.address };
   }
   const assets = await serveFolder('examples/assets', ASSETS_PORT);
+  // The example's reference image is served from this machine: that origin alone may be a private
+  // address; every other image URL a job names is vetted as usual.
+  config.image = { ...config.image, privateOrigins: [assets.url] };
   const connection = await NativeConnection.connect(nativeConnectionOptions(config));
   const deps = await createActivityDeps(config);
   const worker = await createClipflowWorker({ config, connection, deps });

@@ -4,7 +4,8 @@ import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker
 import { missingSearchAttributes, registerCommand } from './temporal/namespace-setup.js';
 import { createActivities, type ActivityDeps } from './activities/index.js';
 import { ConfigError, describeConnection, loadConfig, nativeConnectionOptions, providerChoice, type Config } from './config/index.js';
-import { createCostTracker } from './cost/create-tracker.js';
+import { createCostTracker, describeCostTracker } from './cost/create-tracker.js';
+import { createStore } from './store/create-store.js';
 import { activityLogContext, installRuntimeLogging, type JsonLogger } from './logging.js';
 import { mediaBinaries } from './media/binaries.js';
 import { createProbe } from './media/probe.js';
@@ -16,13 +17,18 @@ export const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.ts', impo
 export async function createActivityDeps(config: Config): Promise<ActivityDeps & { close(): Promise<void> }> {
   const media = mediaBinaries();
   const costTracker = await createCostTracker(config);
+  const store = createStore(config.store);
   return {
     provider: createProvider(providerChoice(config), media),
     probe: createProbe(media.ffprobe),
     costTracker,
+    store,
     config,
     pollIntervalMs: config.generation.provider === 'local' ? 200 : config.replicate.pollIntervalMs,
-    close: () => costTracker.close(),
+    close: async () => {
+      await costTracker.close();
+      await store.close();
+    },
   };
 }
 
@@ -107,6 +113,9 @@ async function main(): Promise<number> {
       ...settings,
       environment: config.environment,
       provider: config.generation.provider,
+      // What other workers must share with this one: the store and the cost tracker.
+      store: deps.store.root,
+      costTracker: describeCostTracker(config),
       pid: process.pid,
     });
     // Worker.run() stops gracefully on SIGINT/SIGTERM (the Runtime's shutdown signals): polling

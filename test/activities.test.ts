@@ -1,15 +1,17 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { pathToFileURL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { beforeAll, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import { createActivities, type ActivityDeps } from '../src/activities/index.js';
 import type { GenerateClipProgress } from '../src/activities/generate-clip.js';
-import { clipPath, reportPath } from '../src/store/paths.js';
+import { createLocalStore } from '../src/store/local-store.js';
+import { clipKey, reportKey } from '../src/store/keys.js';
 import type { ReportInput } from '../src/shared/activity-io.js';
 import { loadConfig, type Config } from '../src/config/index.js';
 import { createPgliteCostTracker } from '../src/cost/pglite-tracker.js';
@@ -93,10 +95,14 @@ beforeEach(async () => {
   config = await testConfig({ CLIPFLOW_PRICES: JSON.stringify(PRICES) });
 });
 
+/** Where the local store (OUTPUT_DIR) keeps an artifact. */
+const inStore = (key: string) => path.join(config.outputDir, key);
+
 function activities(overrides: Partial<ActivityDeps> & { provider: VideoProvider }) {
   return createActivities({
     probe,
     costTracker: memoryCostTracker(),
+    store: createLocalStore(config.outputDir),
     config,
     pollIntervalMs: 10,
     ...overrides,
@@ -135,10 +141,11 @@ describe('generateClip', () => {
       imageNote: 'reference image not used: HTTP 404',
     });
 
-    // The file: at the final path, and it passes the same validation the activity applies.
-    const expected = clipPath(config.outputDir, jobId, 2);
+    // The file: in the store, and it passes the same validation the activity applies.
+    const expected = inStore(clipKey(jobId, 2));
     expect(expected).toBe(path.join(config.outputDir, jobId, 'clip_002.mp4'));
     expect(clip.path).toBe(expected);
+    expect(clip.uri).toBe(pathToFileURL(expected).href);
     const facts = await probe(expected);
     expect(() => checkClip(expected, facts, config.generation)).not.toThrow();
     expect(facts.codec).toBe('h264');
@@ -213,14 +220,15 @@ describe('generateClip', () => {
     expect(provider.calls.start).toEqual([]);
     expect(provider.calls.get).toEqual(['p-1', 'p-1']); // resume lookup, then one poll to 'succeeded'
     expect(provider.calls.saveOutput).toEqual([
-      { predictionId: 'p-1', destination: `${clipPath(config.outputDir, jobId, 0)}.partial`, maxBytes: 2_000_000_000 },
+      // The output lands in the attempt's own scratch directory until it has passed.
+      { predictionId: 'p-1', destination: expect.stringMatching(/clipflow-clip-[^/]+\/output\.mp4$/), maxBytes: 2_000_000_000 },
     ]);
     expect(env.heartbeats.length).toBeGreaterThanOrEqual(1);
     for (const beat of env.heartbeats) expect(beat).toEqual({ predictionId: 'p-1', model: FAKE_MODEL, generations: 0, spentMicroUsd: 0 });
 
     // Resumed after a crash: still its first generation.
     expect(clip).toMatchObject({ clipIndex: 0, provider: 'fake', model: FAKE_MODEL, attempts: 1, width: 1280, height: 720 });
-    expect((await probe(clip.path)).sizeBytes).toBe(clip.sizeBytes);
+    expect((await probe(clip.path!)).sizeBytes).toBe(clip.sizeBytes);
     // $0.25 per prediction + 12 s of hardware at $0.01/s.
     expect(clip.costMicroUsd).toBe(370_000);
     expect(costTracker.all).toEqual([{ jobId, stage: VIDEO_STAGE, clipIndex: 0, key: 'p-1', amountMicroUsd: 370_000, model: FAKE_MODEL }]);
@@ -242,7 +250,7 @@ describe('generateClip', () => {
     expect(provider.calls.start).toEqual([]);
     expect(provider.calls.get).toEqual(['p-9']);
     expect(env.heartbeats).toEqual([{ predictionId: 'p-9', model: FAKE_MODEL, generations: 0, spentMicroUsd: 0 }]);
-    expect(existsSync(clip.path)).toBe(true);
+    expect(existsSync(clip.path!)).toBe(true);
     expect(costTracker.all).toEqual([earlier]); // recorded once, not twice
     // The clip still costs what its prediction cost, though the tracker already had it.
     expect(clip.costMicroUsd).toBe(250_000);
@@ -275,7 +283,7 @@ describe('generateClip', () => {
     expect(provider.calls.start[0]).toMatchObject({ jobId, clipIndex: 1, attempt: 1, model: FAKE_MODEL });
     expect(provider.calls.get.slice(1).every((id) => id === 'new-1')).toBe(true);
     expect(env.heartbeats[0]).toEqual({ predictionId: 'new-1', model: FAKE_MODEL, generations: 0, spentMicroUsd: 0 });
-    expect(clip.path).toBe(clipPath(config.outputDir, jobId, 1));
+    expect(clip.path).toBe(inStore(clipKey(jobId, 1)));
     expect(costTracker.all.map((e) => e.key)).toEqual(['new-1']);
   });
 
@@ -479,9 +487,7 @@ describe('generateClip', () => {
       { model: FAKE_MODEL, generations: 1, spentMicroUsd: 250_000 },
     ]);
 
-    const final = clipPath(config.outputDir, jobId, 3);
-    expect(existsSync(final)).toBe(false);
-    expect(existsSync(`${final}.partial`)).toBe(false);
+    expect(existsSync(inStore(clipKey(jobId, 3)))).toBe(false);
     expect(await jobFiles(jobId)).toEqual([]);
     // The prediction succeeded, so it was paid for even though the clip is unusable.
     expect(costTracker.all).toEqual([{ jobId, stage: VIDEO_STAGE, clipIndex: 3, key: 'v-1', amountMicroUsd: 250_000, model: FAKE_MODEL }]);
@@ -706,6 +712,7 @@ describe('writeReport', () => {
   function clip(clipIndex: number, extra: Partial<Clip> = {}): Clip {
     return {
       clipIndex,
+      uri: `file:///out/job/clip_00${clipIndex}.mp4`,
       path: `/out/job/clip_00${clipIndex}.mp4`,
       durationS: 2,
       width: 1280,
@@ -754,10 +761,12 @@ describe('writeReport', () => {
       cancelledClips: [],
     };
 
-    const file = await activityEnv().run(writeReport, input);
+    const stored = await activityEnv().run(writeReport, input);
+    const file = stored.path!;
 
-    expect(file).toBe(reportPath(config.outputDir, jobId));
+    expect(file).toBe(inStore(reportKey(jobId)));
     expect(file).toBe(path.join(config.outputDir, jobId, 'production_report.json'));
+    expect(stored.uri).toBe(pathToFileURL(file).href);
     expect(await jobFiles(jobId)).toEqual(['production_report.json']); // the temp file was renamed away
     const report = JSON.parse(await readFile(file, 'utf8'));
     expect(report).toEqual({
@@ -785,6 +794,7 @@ describe('writeReport', () => {
       clips: [
         {
           clipIndex: 0,
+          uri: 'file:///out/job/clip_000.mp4',
           path: '/out/job/clip_000.mp4',
           success: true,
           outcome: 'succeeded',
@@ -800,6 +810,7 @@ describe('writeReport', () => {
         },
         {
           clipIndex: 1,
+          uri: null,
           path: null,
           success: false,
           outcome: 'failed',
@@ -815,6 +826,7 @@ describe('writeReport', () => {
         },
         {
           clipIndex: 2,
+          uri: 'file:///out/job/clip_002.mp4',
           path: '/out/job/clip_002.mp4',
           success: true,
           outcome: 'succeeded',
@@ -830,6 +842,7 @@ describe('writeReport', () => {
         },
         {
           clipIndex: 3,
+          uri: null,
           path: null,
           success: false,
           outcome: 'failed',
@@ -871,9 +884,9 @@ describe('writeReport', () => {
       cancelledClips: [],
     };
     await activityEnv().run(writeReport, { ...base, clips: [], totalCostMicroUsd: 0 });
-    const file = await activityEnv().run(writeReport, base);
+    const { path: file } = await activityEnv().run(writeReport, base);
 
-    const report = JSON.parse(await readFile(file, 'utf8'));
+    const report = JSON.parse(await readFile(file!, 'utf8'));
     expect(report).toMatchObject({ totalClips: 3, successfulClips: 1, failedClips: 0, meetsMinimum: false, totalCostUsd: 0.5 });
     expect(report.successRate).toBeCloseTo(1 / 3, 12);
     // A prompt that neither produced a clip nor failed (e.g. never run) still gets its row.
@@ -922,23 +935,27 @@ describe('prepareImage', () => {
     expect(!result.ok && result.reason).toContain('not a public address');
   });
 
-  it("returns ok:true with the path, downloading to the clip's refs/ base with the image settings", async () => {
+  it('returns ok:true with the store URI of the image, downloaded to a scratch file with the image settings', async () => {
     const calls: Parameters<Download>[] = [];
     const succeeding: Download = async (...args) => {
       calls.push(args);
-      return { path: `${args[1]}.png`, sizeBytes: 68, format: 'png' };
+      await writeFile(`${args[1]}.png`, 'png bytes');
+      return { path: `${args[1]}.png`, sizeBytes: 9, format: 'png' };
     };
     const { prepareImage } = activities({ provider: new FakeProvider(), downloadImage: succeeding });
     const jobId = uniqueName('img');
 
     const result = await activityEnv().run(prepareImage, { jobId, clipIndex: 12, url: 'https://example.com/b.png' });
 
-    const base = path.join(config.outputDir, jobId, 'refs', 'clip_012');
-    expect(result).toEqual({ ok: true, path: `${base}.png` });
+    const stored = path.join(config.outputDir, jobId, 'refs', 'clip_012.png');
+    expect(result).toEqual({ ok: true, uri: pathToFileURL(stored).href });
+    expect(await readFile(stored, 'utf8')).toBe('png bytes');
     expect(calls).toHaveLength(1);
     const [url, destination, settings, options] = calls[0]!;
     expect(url).toBe('https://example.com/b.png');
-    expect(destination).toBe(base);
+    // Downloaded outside the store, and the scratch file is gone once stored.
+    expect(destination.startsWith(config.outputDir)).toBe(false);
+    expect(existsSync(`${destination}.png`)).toBe(false);
     expect(settings).toEqual(config.image);
     // The activity's cancellation signal is handed down, so a cancelled activity stops downloading.
     expect(options?.signal).toBeInstanceOf(AbortSignal);

@@ -43,7 +43,7 @@ describe.each(backends.filter((b) => b.env))('budget that holds, costs on $name'
     expect(result.budget.skippedForBudget).toHaveLength(2);
     expect(result.failures.map((f) => f.errorType)).toEqual(['SkippedForBudget', 'SkippedForBudget']);
     expect(result.budget.peakReservedMicroUsd).toBeLessThanOrEqual(2_000_000);
-    const report = JSON.parse(await readFile(result.reportPath, 'utf8'));
+    const report = JSON.parse(await readFile(result.reportPath!, 'utf8'));
     expect(report.budget).toMatchObject({ limitUsd: 2, spentBeforeJobUsd: 0, estimatedUsd: 3, actualUsd: 2 });
     expect(report.budget.skippedForBudget).toEqual(result.budget.skippedForBudget);
     expect(report.budget.perModel).toEqual([{ model: MODEL, clips: 4, estimatedUsd: 2, actualUsd: 2 }]);

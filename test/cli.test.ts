@@ -1,11 +1,15 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { WorkflowUpdateFailedError } from '@temporalio/client';
+import type { ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobSummary } from '../src/client.js';
 import type { DevServer } from '../src/dev-server/start-dev-server.js';
-import { clipPrompts, startTestServer, uniqueName } from './support/env.js';
+import { raiseBudgetUpdate } from '../src/shared/names.js';
+import { createClipflowWorker } from '../src/worker.js';
+import { clipPrompts, startTestServer, uniqueName, workflowBundle } from './support/env.js';
 import { harness, type Harness } from './support/job-runner.js';
 import { until } from './support/wait.js';
 
@@ -36,8 +40,15 @@ interface Outcome {
 
 /** Runs the CLI as a person (or a script) would, against the test's server and task queue. */
 function cli(...args: string[]): Promise<Outcome> {
-  return new Promise((resolve) => {
-    execFile(
+  return cliWith({}, ...args).done;
+}
+
+/** The CLI with `env` on top of the test's, and what it wrote to stderr so far while it runs. */
+function cliWith(env: Record<string, string>, ...args: string[]): { stderr(): string; done: Promise<Outcome> } {
+  let stderrSoFar = '';
+  let child: ReturnType<typeof execFile> | undefined;
+  const done = new Promise<Outcome>((resolve) => {
+    child = execFile(
       process.execPath,
       ['--import', 'tsx', 'src/cli/main.ts', ...args],
       {
@@ -47,6 +58,7 @@ function cli(...args: string[]): Promise<Outcome> {
           TEMPORAL_TASK_QUEUE: h.taskQueue,
           OUTPUT_DIR: h.config.outputDir,
           CLIPFLOW_DATA_DIR: path.join(dir, 'data'),
+          ...env,
         },
         timeout: 120_000,
         maxBuffer: 10_000_000,
@@ -57,6 +69,10 @@ function cli(...args: string[]): Promise<Outcome> {
       },
     );
   });
+  child?.stderr?.on('data', (chunk: Buffer | string) => {
+    stderrSoFar += chunk.toString();
+  });
+  return { stderr: () => stderrSoFar, done };
 }
 
 async function jobFile(name: string, body: unknown): Promise<string> {
@@ -108,6 +124,7 @@ describe('clipflow CLI', () => {
     const text = await cli('status', jobId);
     expect(text.code).toBe(0);
     expect(text.stdout).toContain(`job ${jobId}: completed`);
+    expect(text.stdout.split('\n')[0]).toMatch(/· 3 ok · 0 failed · \$0\.00$/);
   });
 
   it('list --json contains the job', async () => {
@@ -122,7 +139,8 @@ describe('clipflow CLI', () => {
       WAIT_MS,
       POLL_MS,
     );
-    expect(listed).toMatchObject({ workflowId: `clipflow-${jobId}`, status: 'COMPLETED' });
+    // The counts and spend the job keeps in its search attributes.
+    expect(listed).toMatchObject({ workflowId: `clipflow-${jobId}`, status: 'COMPLETED', clipsSucceeded: 3, clipsFailed: 0, spendUsd: 0 });
     expect(Number.isNaN(Date.parse(listed.startTime))).toBe(false);
     expect(Number.isNaN(Date.parse(listed.closeTime ?? ''))).toBe(false);
 
@@ -132,6 +150,11 @@ describe('clipflow CLI', () => {
 
     const limited = await cli('list', '--limit', '1', '--json');
     expect(JSON.parse(limited.stdout)).toHaveLength(1);
+
+    const text = await cli('list');
+    expect(text.code).toBe(0);
+    const row = text.stdout.split('\n').find((line) => line.includes(` ${jobId} `));
+    expect(row).toMatch(/COMPLETED\s+\S+\s+3 ok · 0 failed · \$0\.00$/);
   });
 
   it('report --json prints the production report the worker wrote', async () => {
@@ -149,9 +172,46 @@ describe('clipflow CLI', () => {
     expect(missing.stderr.trim()).toMatch(/^clipflow: no report for job no-such-job/);
   });
 
+  it('takes a job id only by the job-id rule: never a path out of the outputs folder', async () => {
+    // A report where `report ../outside` would find it, one level above OUTPUT_DIR.
+    const outside = path.join(h.config.outputDir, '..', 'outside');
+    await mkdir(outside, { recursive: true });
+    await writeFile(path.join(outside, 'production_report.json'), JSON.stringify({ jobId: 'outside', clips: [] }));
+    expectUsageError(await cli('report', '../outside'), 'job id', '"../outside"', 'may contain only');
+    expectUsageError(await cli('report', '../outside', '--json'), 'job id');
+    expectUsageError(await cli('status', 'a/b'), 'job id', '"a/b"');
+    expectUsageError(await cli('cancel', '..'), 'job id', 'start with a letter or digit');
+    expectUsageError(await cli('raise-budget', '.hidden', '5'), 'job id');
+    // Control characters are shown escaped, never written to the terminal.
+    const escaped = await cli('status', 'x\u001b[2Jy');
+    expectUsageError(escaped, 'job id', '\\u001b[2Jy');
+    expect(escaped.stderr).not.toContain('\u001b');
+    const extra = await cli('report', 'fine', 'ring\u0007');
+    expectUsageError(extra, 'unexpected argument "ring\\u0007"');
+    expect(extra.stderr).not.toContain('\u0007');
+
+    // The orchestrator API applies the same rule.
+    await expect(h.clipflow.describe('../outside')).rejects.toThrow(/invalid input: jobId: .*\(got "\.\.\/outside"\)/);
+    await expect(h.clipflow.cancel('a/b')).rejects.toThrow(/jobId/);
+    expect(() => h.clipflow.handle('')).toThrow(/jobId: must not be empty/);
+  });
+
+  it('generate with a job id already used: the same input joins the job, other input is refused', async () => {
+    const same = await jobFile('three-again.json', { clipPrompts: clipPrompts(3, 1) });
+    const joined = await cli('generate', same, '--job-id', jobId, '--json');
+    expect(joined.code).toBe(0);
+    expect(JSON.parse(joined.stdout)).toMatchObject({ jobId, successfulClips: 3 });
+
+    const other = await jobFile('other.json', { clipPrompts: clipPrompts(3, 1, (i) => ({ prompt: `something else ${i}` })) });
+    const refused = await cli('generate', other, '--job-id', jobId, '--json');
+    expectUsageError(refused, `job ${jobId} already exists`, 'its input differs', 'clipPrompts[0].prompt', 'use another job id', other);
+    const longer = await jobFile('four.json', { clipPrompts: clipPrompts(4, 1) });
+    expectUsageError(await cli('generate', longer, '--job-id', jobId), 'clipPrompts (3 vs 4 entries)');
+  });
+
   it('cancel stops a running job; the job ends cancelled with its report written', async () => {
     const cancelId = uniqueName('cli-cancel');
-    const file = await jobFile('six.json', { clipPrompts: clipPrompts(6, 1), options: { concurrency: 1 } });
+    const file = await jobFile('twelve.json', { clipPrompts: clipPrompts(12, 1), options: { concurrency: 1 } });
     const started = await cli('generate', file, '--job-id', cancelId, '--no-wait', '--json');
     expect(started.code).toBe(0);
     expect(JSON.parse(started.stdout)).toMatchObject({ jobId: cancelId, workflowId: `clipflow-${cancelId}` });
@@ -166,6 +226,31 @@ describe('clipflow CLI', () => {
       WAIT_MS,
       POLL_MS,
     );
+
+    // While it runs, its budget can be raised, within the bounds of options.budgetUsd.
+    expectUsageError(await cli('raise-budget', cancelId, '1e305'), 'budget: must be at most 100000');
+    expectUsageError(await cli('raise-budget', cancelId, 'lots'), 'must be a number of US dollars', '"lots"');
+    expectUsageError(await cli('raise-budget', cancelId), 'raise-budget needs a budget in USD');
+    const raised = await cli('raise-budget', cancelId, '5', '--json');
+    expect(raised.code).toBe(0);
+    expect(JSON.parse(raised.stdout)).toMatchObject({ jobId: cancelId, workflowId: `clipflow-${cancelId}`, limitUsd: 5 });
+    const lower = await cli('raise-budget', cancelId, '4');
+    expect(lower.code).toBe(1);
+    expect(lower.stderr.trim()).toBe(`clipflow: job ${cancelId}: budgetUsd $4.00 must be above the current limit $5.00`);
+    // The workflow's own validator holds the same bounds for any client: 1e305 would be Infinity micro-dollars.
+    for (const budgetUsd of [1e305, 100_000.01, Number.NaN]) {
+      const refused = await h.clipflow
+        .handle(cancelId)
+        .raw.executeUpdate(raiseBudgetUpdate, { args: [{ budgetUsd }] })
+        .catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(WorkflowUpdateFailedError);
+      const cause = (refused as WorkflowUpdateFailedError).cause as ApplicationFailure;
+      expect(cause.type).toBe('InvalidInput');
+      expect(cause.message).toMatch(/^invalid input: budgetUsd: /);
+    }
+    expect(await h.clipflow.raiseBudget(cancelId, 6)).toMatchObject({ limitUsd: 6 });
+    await expect(h.clipflow.raiseBudget(cancelId, 1e305)).rejects.toThrow(/budgetUsd: must be at most 100000/);
+
     const out = await cli('cancel', cancelId, '--json');
     expect(out.code).toBe(0);
     expect(JSON.parse(out.stdout)).toEqual({ jobId: cancelId, workflowId: `clipflow-${cancelId}`, cancelRequested: true });
@@ -179,11 +264,75 @@ describe('clipflow CLI', () => {
     expect(status.status).toBe('CANCELLED');
     const report = JSON.parse((await cli('report', cancelId, '--json')).stdout);
     expect(report.jobId).toBe(cancelId);
-    expect(report.successfulClips).toBeLessThan(6);
+    expect(report.successfulClips).toBeLessThan(12);
+    expect(report.budget.limitUsd).toBe(6);
+    // status, its search attributes and the report count the clips that never started alike.
+    expect(report.successfulClips + report.failedClips).toBe(12);
+    expect(status.progress).toMatchObject({ total: 12, done: report.successfulClips, failed: report.failedClips, percent: 100 });
+    expect(status).toMatchObject({ clipsSucceeded: report.successfulClips, clipsFailed: report.failedClips });
+    const statusText = await cli('status', cancelId);
+    expect(statusText.stdout).toContain(`${report.successfulClips} ok · ${report.failedClips} failed`);
+    expect(statusText.stdout).toContain(`${report.successfulClips} done · ${report.failedClips} failed · 0 running`);
 
     const again = await cli('cancel', cancelId);
     expect(again.code).toBe(1);
     expect(again.stderr.trim()).toBe(`clipflow: job ${cancelId} is not running (cancelled)`);
+    const late = await cli('raise-budget', cancelId, '10');
+    expect(late.code).toBe(1);
+    expect(late.stderr.trim()).toBe(`clipflow: job ${cancelId} is not running (cancelled): its budget can no longer be raised`);
+  });
+
+  it('a clip whose reference image was refused is shown text-only, with the reason', async () => {
+    const textOnlyId = uniqueName('cli-text-only');
+    // Loopback is not a public address: the image is refused and clip 1 is made from its prompt alone.
+    const file = await jobFile('image.json', {
+      clipPrompts: clipPrompts(2, 1, (i) => (i === 1 ? { sceneReferenceUrl: 'http://127.0.0.1:9/scene.png' } : {})),
+    });
+    const out = await cli('generate', file, '--job-id', textOnlyId);
+    expect(out.code).toBe(0);
+    const rows = out.stdout.split('\n');
+    expect(rows.find((r) => r.startsWith('0 '))).toMatch(/^0\s+ok\s/);
+    const row = rows.find((r) => r.startsWith('1 '));
+    expect(row).toMatch(/^1\s+ok, text-only\s/);
+    expect(row).toContain('(reference image not used: image http://127.0.0.1:9/scene.png: host 127.0.0.1 is not a public address)');
+    expect(out.stdout).toContain('text-only (reference image not used): clip 1');
+
+    const report = await cli('report', textOnlyId);
+    expect(report.code).toBe(0);
+    expect(report.stdout).toMatch(/^clip 0: ok {2}\S+clip_000\.mp4$/m);
+    expect(report.stdout).toMatch(/^clip 1: ok, text-only {2}\S+clip_001\.mp4 {2}\(reference image not used: .*not a public address\)$/m);
+
+    // In the Web UI: the job's memo names the clips made text-only.
+    const described = await server.env.client.workflow.getHandle(`clipflow-${textOnlyId}`).describe();
+    expect(described.memo).toMatchObject({ summary: { clips: '2/2', textOnly: [1] } });
+  });
+
+  it('generate says when no worker polls the task queue, which command starts one, and when one does', async () => {
+    const taskQueue = uniqueName('no-worker');
+    const waitingId = uniqueName('cli-waiting');
+    const file = await jobFile('waiting.json', { clipPrompts: clipPrompts(4, 1), options: { concurrency: 1 } });
+    const noWorker = `clipflow: no worker is polling task queue ${taskQueue}, so the job waits: start one with \`npm run worker\``;
+
+    const started = await cliWith({ TEMPORAL_TASK_QUEUE: taskQueue }, 'generate', file, '--job-id', waitingId, '--no-wait').done;
+    expect(started.code).toBe(0);
+    expect(started.stdout.trim()).toBe(waitingId);
+    expect(started.stderr).toContain(noWorker);
+
+    // Waiting for the job: the notice comes while it waits, and the job ends once a worker comes.
+    const watching = cliWith({ TEMPORAL_TASK_QUEUE: taskQueue }, 'generate', file, '--job-id', waitingId, '--json');
+    await until('the no-worker notice', () => watching.stderr().includes(noWorker), WAIT_MS, POLL_MS);
+    const worker = await createClipflowWorker({
+      config: h.config,
+      connection: server.env.nativeConnection,
+      deps: h.deps,
+      workflowBundle: await workflowBundle(),
+      taskQueue,
+    });
+    const out = await worker.runUntil(watching.done);
+    expect(out.code).toBe(0);
+    expect(JSON.parse(out.stdout)).toMatchObject({ jobId: waitingId, successfulClips: 4 });
+    expect(out.stderr).toContain(`clipflow: a worker is polling task queue ${taskQueue} now`);
+    expect(out.stderr.split(noWorker)).toHaveLength(2);
   });
 
   it('a job id that does not exist is one line and exit 1', async () => {
@@ -245,7 +394,9 @@ describe('clipflow CLI usage errors: one line, no stack trace, exit 2', () => {
   it('--help prints the usage and exits 0', async () => {
     const out = await cli('--help');
     expect(out.code).toBe(0);
-    for (const command of ['generate', 'status', 'cancel', 'report', 'list', '--json']) expect(out.stdout).toContain(command);
+    for (const command of ['generate', 'status', 'cancel', 'report', 'list', 'raise-budget', '--json'])
+      expect(out.stdout).toContain(command);
+    expect(out.stdout).toContain('npm run worker');
   });
 });
 

@@ -135,9 +135,19 @@ const SEARCH_ATTRIBUTES = {
 };
 
 describe('docker-compose.yml', () => {
-  it('is a compose-spec file with the five services', () => {
+  it('is a compose-spec file with the seven services', () => {
     expect(compose.version).toBeUndefined();
-    expect(Object.keys(services).sort()).toEqual(['postgres', 'temporal', 'temporal-setup', 'temporal-ui', 'worker']);
+    expect(Object.keys(services).sort()).toEqual([
+      'minio',
+      'minio-setup',
+      'postgres',
+      'temporal',
+      'temporal-setup',
+      'temporal-ui',
+      'worker',
+    ]);
+    expect(service('minio').image).toMatch(/^minio\/minio:RELEASE\./);
+    expect(service('minio-setup').image).toMatch(/^minio\/mc:RELEASE\./);
     expect(service('postgres').image).toBe('postgres:16');
     expect(service('temporal').image).toMatch(/^temporalio\/(auto-setup|server):1\.\d+\.\d+$/);
     expect(service('temporal-ui').image).toMatch(/^temporalio\/ui:2\.\d+\.\d+$/);
@@ -173,11 +183,26 @@ describe('docker-compose.yml', () => {
       temporal: 'service_healthy',
       postgres: 'service_healthy',
       'temporal-setup': 'service_completed_successfully',
+      'minio-setup': 'service_completed_successfully',
     });
+    expect(dependsOn('minio-setup')).toEqual({ minio: 'service_healthy' });
     // Every dependency names a service of this file.
     for (const name of Object.keys(services)) {
       for (const dep of Object.keys(dependsOn(name))) expect(services, `${name} -> ${dep}`).toHaveProperty([dep]);
     }
+  });
+
+  it('stores the worker’s artifacts in the bucket the setup job creates, with the object store’s own credentials', () => {
+    const worker = envOf('worker');
+    const minio = envOf('minio');
+    const setup = (service('minio-setup').command as string[]).join('\n');
+    const bucket = /^s3:\/\/([^/]+)\//.exec(worker.CLIPFLOW_STORE ?? '')?.[1];
+    expect(bucket).toBe('clipflow');
+    expect(setup).toContain(`mc mb --ignore-existing store/${bucket}`);
+    expect(worker.CLIPFLOW_S3_ENDPOINT).toBe('http://minio:9000');
+    expect(worker.AWS_ACCESS_KEY_ID).toBe(minio.MINIO_ROOT_USER);
+    expect(worker.AWS_SECRET_ACCESS_KEY).toBe(minio.MINIO_ROOT_PASSWORD);
+    expect(loadConfig(worker).store).toMatchObject({ kind: 's3', bucket: 'clipflow', prefix: 'jobs', forcePathStyle: true });
   });
 
   it("points the worker, the UI and the setup job at the temporal service's port", () => {

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { copyFile, mkdtemp, rm } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { PGlite, types } from '@electric-sql/pglite';
@@ -8,7 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCostTracker } from '../src/cost/create-tracker.js';
 import { COST_MIGRATIONS_DIR, migrate } from '../src/cost/migrate.js';
 import { createPgCostTracker } from '../src/cost/pg-tracker.js';
-import { pgliteCostDir, pgliteRunner } from '../src/cost/pglite-tracker.js';
+import { pgliteCostDir } from '../src/cost/create-tracker.js';
+import { pgliteRunner } from '../src/cost/pglite-tracker.js';
 import { createSqlCostTracker } from '../src/cost/sql-tracker.js';
 import type { CostEntry, CostTracker } from '../src/cost/tracker.js';
 
@@ -327,5 +330,29 @@ describe.skipIf(!DATABASE_URL)('PostgreSQL migrations from scratch', () => {
     } finally {
       await client.end();
     }
+  });
+});
+
+describe('the embedded tracker’s directory, held by one process', () => {
+  it('is refused while another living process holds it, and taken over from a dead one', async () => {
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'clipflow-pglite-held-'));
+    const holderFile = path.join(pgliteCostDir(dataDir), 'clipflow.pid');
+    await mkdir(pgliteCostDir(dataDir), { recursive: true });
+
+    // The parent of this test process is alive: as if another worker had the directory open.
+    await writeFile(holderFile, String(process.ppid));
+    await expect(createCostTracker({ dataDir })).rejects.toThrow(
+      new RegExp(
+        `open in process ${process.ppid}, and PGlite serves one process: give each worker its own CLIPFLOW_DATA_DIR, or .*DATABASE_URL`,
+      ),
+    );
+
+    // A holder that was SIGKILLed left its claim behind: the next worker takes over.
+    const gone = spawnSync(process.execPath, ['-e', 'process.exit(0)']).pid!;
+    await writeFile(holderFile, String(gone));
+    const tracker = await createCostTracker({ dataDir });
+    expect(await readFile(holderFile, 'utf8')).toBe(String(process.pid));
+    await tracker.close();
+    expect(existsSync(holderFile)).toBe(false);
   });
 });

@@ -10,7 +10,7 @@ import { createClipflowClient } from '../src/client.js';
 import type { DevServer } from '../src/dev-server/start-dev-server.js';
 import { startCrashWorker, type CrashWorker } from './support/crash-worker-process.js';
 import { clipPrompts, startTestServer, testConfig, uniqueName, workflowBundle } from './support/env.js';
-import { startFakeReplicate, type BehaveFn, type FakeReplicate } from './support/fake-replicate.js';
+import { fakeReplicateEnv, startFakeReplicate, type BehaveFn, type FakeReplicate } from './support/fake-replicate.js';
 import { activityRuns } from './support/history.js';
 import { harness } from './support/job-runner.js';
 import { until } from './support/wait.js';
@@ -26,20 +26,7 @@ afterAll(async () => {
   await server?.stop();
 });
 
-function replicateEnv(fake: FakeReplicate): Record<string, string> {
-  return {
-    VIDEO_PROVIDER: 'replicate',
-    REPLICATE_API_TOKEN: TOKEN,
-    REPLICATE_BASE_URL: fake.url,
-    REPLICATE_POLL_INTERVAL_MS: '250',
-    VIDEO_MODEL: MODEL,
-    VIDEO_FALLBACK_MODEL: '',
-    CLIPFLOW_PRICES: JSON.stringify({ [MODEL]: { usdPerPrediction: 0.05 } }),
-    VIDEO_GENERATOR_BUDGET_USD: '100',
-    CLIP_HEARTBEAT_TIMEOUT_S: '2',
-    RETRY_INITIAL_INTERVAL_S: '0.5',
-  };
-}
+const replicateEnv = (fake: FakeReplicate) => fakeReplicateEnv(fake, TOKEN, MODEL);
 
 const onCreate =
   (behave: (nth: number) => ReturnType<BehaveFn>): BehaveFn =>

@@ -53,7 +53,7 @@ describe('a worker killed mid-job', () => {
 
     expect(result.successfulClips).toBe(6);
     const probe = createProbe(mediaBinaries().ffprobe);
-    for (const clip of result.clips) expect((await probe(clip.path)).durationS).toBeGreaterThanOrEqual(1);
+    for (const clip of result.clips) expect((await probe(clip.path!)).durationS).toBeGreaterThanOrEqual(1);
 
     const runs = activityRuns(history, 'generateClip');
     const clipOf = (input: unknown) => (input as { clip: { clipIndex: number } }).clip.clipIndex;

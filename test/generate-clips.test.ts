@@ -34,13 +34,13 @@ describe('generateClips', () => {
     expect(result.failures).toEqual([]);
     for (const clip of result.clips) {
       expect(clip.path).toMatch(new RegExp(`${jobId}/clip_00${clip.clipIndex}\\.mp4$`));
-      const facts = await probe(clip.path);
+      const facts = await probe(clip.path!);
       expect(facts.codec).toBe('h264');
       expect(Math.min(facts.width, facts.height)).toBeGreaterThanOrEqual(720);
       expect(facts.durationS).toBeGreaterThanOrEqual(1);
       expect(facts.sizeBytes).toBeGreaterThan(100_000);
     }
-    const report = JSON.parse(await readFile(result.reportPath, 'utf8'));
+    const report = JSON.parse(await readFile(result.reportPath!, 'utf8'));
     expect(report.totalClips).toBe(6);
     expect(report.successfulClips).toBe(6);
     expect(report.clips).toHaveLength(6);
@@ -94,7 +94,7 @@ describe('generateClips', () => {
       [1, 'ProviderFailed', 3],
       [4, 'ProviderFailed', 3],
     ]);
-    const report = JSON.parse(await readFile(result.reportPath, 'utf8'));
+    const report = JSON.parse(await readFile(result.reportPath!, 'utf8'));
     expect(report.failedClips).toBe(2);
     expect(report.clips.filter((r: { success: boolean }) => !r.success).map((r: { clipIndex: number }) => r.clipIndex)).toEqual([1, 4]);
   });

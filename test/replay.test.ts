@@ -28,7 +28,11 @@ describe('replaying recorded histories', () => {
   beforeAll(() => quietRuntime());
 
   it('has the crash, happy and partial paths on record', async () => {
-    expect((await histories()).map((h) => h.workflowId)).toEqual(['crash-path.history.json', 'happy-path.history.json', 'partial-path.history.json']);
+    expect((await histories()).map((h) => h.workflowId)).toEqual([
+      'crash-path.history.json',
+      'happy-path.history.json',
+      'partial-path.history.json',
+    ]);
   });
 
   it('replays every recorded history against today’s workflow code', async () => {

@@ -126,7 +126,7 @@ const isRunning = (fake: FakeReplicate, id: string) => ['starting', 'processing'
 
 async function expectValidClips(result: GenerateClipsResult): Promise<void> {
   for (const clip of result.clips) {
-    const facts = await probe(clip.path);
+    const facts = await probe(clip.path!);
     expect(facts.codec).toBe('h264');
     expect([facts.width, facts.height]).toEqual([1280, 720]);
     expect(facts.durationS).toBeGreaterThanOrEqual(1);
@@ -415,6 +415,6 @@ describe('generateClips on the Replicate provider (fake API)', () => {
     const leaking = lines.filter((l) => l.includes(TOKEN));
     expect(leaking).toEqual([]);
     expect(crashedWorker?.output() ?? '').not.toContain(TOKEN);
-    expect(await readFile(result.reportPath, 'utf8')).not.toContain(TOKEN);
+    expect(await readFile(result.reportPath!, 'utf8')).not.toContain(TOKEN);
   });
 });

@@ -3,13 +3,16 @@ import type { CostTracker } from '../cost/tracker.js';
 import type { downloadImage } from '../media/image-download.js';
 import type { Probe } from '../media/probe.js';
 import type { VideoProvider } from '../providers/provider.js';
+import type { ArtifactStore } from '../store/artifact-store.js';
 
 /** Everything the activities touch, passed in so tests can hand in fakes. */
 export interface ActivityDeps {
   provider: VideoProvider;
   probe: Probe;
   costTracker: CostTracker;
-  config: Pick<Config, 'environment' | 'job' | 'generation' | 'prices' | 'outputDir' | 'image'> & {
+  /** Where reference images, clips and reports go; activities pass each other its URIs. */
+  store: ArtifactStore;
+  config: Pick<Config, 'environment' | 'job' | 'generation' | 'prices' | 'image'> & {
     temporal: Pick<Config['temporal'], 'searchAttributes'>;
   };
   /** How often a running prediction is polled (and the activity heartbeats). */

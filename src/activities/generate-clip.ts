@@ -1,4 +1,5 @@
-import { rename, rm, mkdir } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { CancelledFailure, Context } from '@temporalio/activity';
 import { actualClipCost, priceFor } from '../cost/prices.js';
@@ -11,7 +12,7 @@ import { ClipflowError, FailureType, toApplicationFailure, type ClipAttempts } f
 import type { Clip } from '../shared/model.js';
 import { microsToUsd } from '../shared/money.js';
 import type { ActivityDeps } from './deps.js';
-import { clipPath } from '../store/paths.js';
+import { clipKey } from '../store/keys.js';
 import type { GenerateClipInput } from '../shared/activity-io.js';
 
 /**
@@ -27,8 +28,17 @@ export interface GenerateClipProgress extends ClipAttempts {
 /** Generated outputs larger than this are refused rather than filling the disk. */
 const MAX_OUTPUT_BYTES = 2_000_000_000;
 
-export function createGenerateClip(deps: Pick<ActivityDeps, 'provider' | 'probe' | 'costTracker' | 'config' | 'pollIntervalMs'>) {
-  const { provider, probe, costTracker, config } = deps;
+export function createGenerateClip(deps: Pick<ActivityDeps, 'provider' | 'probe' | 'costTracker' | 'store' | 'config' | 'pollIntervalMs'>) {
+  const { provider, probe, costTracker, store, config } = deps;
+
+  /** The reference image as a file this attempt's provider client can read. */
+  async function imageFile(uri: string, scratch: string): Promise<string> {
+    const local = store.pathOf(uri);
+    if (local) return local;
+    const file = path.join(scratch, `reference${path.extname(uri)}`);
+    await store.download(uri, file);
+    return file;
+  }
 
   async function resume(progress: GenerateClipProgress): Promise<Prediction | undefined> {
     if (!progress.predictionId) return undefined;
@@ -80,7 +90,12 @@ export function createGenerateClip(deps: Pick<ActivityDeps, 'provider' | 'probe'
    * and validate its output. `clip` carries what the clip has come to; the caller reads it back
    * whichever way the attempt ends.
    */
-  async function produce(input: GenerateClipInput, clip: GenerateClipProgress, generation: { ended: boolean }): Promise<Clip> {
+  async function produce(
+    input: GenerateClipInput,
+    clip: GenerateClipProgress,
+    generation: { ended: boolean },
+    scratch: string,
+  ): Promise<Clip> {
     const ctx = Context.current();
     const { jobId, model } = input;
     const prompt = input.clip;
@@ -105,7 +120,7 @@ export function createGenerateClip(deps: Pick<ActivityDeps, 'provider' | 'probe'
         width,
         height,
         fps: config.generation.fps,
-        ...(input.imagePath ? { imagePath: input.imagePath } : {}),
+        ...(input.imageUri ? { imagePath: await imageFile(input.imageUri, scratch) } : {}),
         deadlineS: config.job.clipTimeoutS,
       };
       prediction = await provider.start(request);
@@ -126,21 +141,23 @@ export function createGenerateClip(deps: Pick<ActivityDeps, 'provider' | 'probe'
       );
     }
 
-    const file = clipPath(config.outputDir, jobId, prompt.clipIndex);
-    await mkdir(path.dirname(file), { recursive: true });
-    const partial = `${file}.partial`;
+    const key = clipKey(jobId, prompt.clipIndex);
+    const partial = path.join(scratch, 'output.mp4');
     let paidMicroUsd: number | undefined;
     try {
       await provider.saveOutput(finished, partial, MAX_OUTPUT_BYTES);
       const facts = await probe(partial);
       // Paid for once the prediction succeeded, whether or not the clip passes validation.
       paidMicroUsd = await recordCost(jobId, prompt.clipIndex, finished, facts.durationS);
-      checkClip(file, facts, config.generation);
-      await rename(partial, file);
+      checkClip(key, facts, config.generation);
+      // Only a clip that passed goes to the store, where any worker (and the report) finds it.
+      const uri = await store.putFile(key, partial, 'video/mp4');
+      const file = store.pathOf(uri);
       clip.spentMicroUsd += paidMicroUsd;
       return {
         clipIndex: prompt.clipIndex,
-        path: file,
+        uri,
+        ...(file ? { path: file } : {}),
         durationS: facts.durationS,
         width: facts.width,
         height: facts.height,
@@ -158,8 +175,6 @@ export function createGenerateClip(deps: Pick<ActivityDeps, 'provider' | 'probe'
       paidMicroUsd ??= await recordCost(jobId, prompt.clipIndex, finished, prompt.durationS).catch(() => 0);
       clip.spentMicroUsd += paidMicroUsd;
       throw err;
-    } finally {
-      await rm(partial, { force: true });
     }
   }
 
@@ -178,9 +193,11 @@ export function createGenerateClip(deps: Pick<ActivityDeps, 'provider' | 'probe'
     // A generation ends once its prediction has (or could not be made): a failure while the
     // prediction may still run (a crash, an outage asking about it) leaves it to be taken up again.
     const generation = { ended: false };
+    // This attempt's own files (a downloaded reference image, the output before it is checked).
+    const scratch = await mkdtemp(path.join(os.tmpdir(), 'clipflow-clip-'));
     try {
-      const made = await produce(input, clip, generation);
-      ctx.log.info('clip ready', { ...scope, path: made.path, costUsd: made.costUsd });
+      const made = await produce(input, clip, generation, scratch);
+      ctx.log.info('clip ready', { ...scope, uri: made.uri, costUsd: made.costUsd });
       return made;
     } catch (err) {
       const attempts = (): ClipAttempts => ({ generations: clip.generations, spentMicroUsd: clip.spentMicroUsd });
@@ -195,6 +212,8 @@ export function createGenerateClip(deps: Pick<ActivityDeps, 'provider' | 'probe'
       const failure = toApplicationFailure(err, { details: [attempts()], exhausted: clip.generations >= input.maxGenerations });
       ctx.log.warn('clip generation failed', { ...scope, type: failure.type, error: failure.message, final: failure.nonRetryable });
       throw failure;
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
     }
   };
 }

@@ -1,14 +1,15 @@
-import { mkdir, rename, writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import { log } from '@temporalio/activity';
 import { ruleFor, type FailureRule } from '../shared/failures.js';
 import { microsToUsd } from '../shared/money.js';
 import type { ActivityDeps } from './deps.js';
-import { reportPath } from '../store/paths.js';
-import type { ReportInput } from '../shared/activity-io.js';
+import { reportKey } from '../store/keys.js';
+import type { ReportInput, StoredReport } from '../shared/activity-io.js';
 
 export interface ReportRow {
   clipIndex: number;
+  /** Where the clip is in the artifact store. */
+  uri: string | null;
+  /** Its path on disk, when the store is a local directory. */
   path: string | null;
   success: boolean;
   outcome: 'succeeded' | FailureRule['outcome'];
@@ -32,6 +33,7 @@ export function buildReport(input: ReportInput) {
     const failure = failuresByIndex.get(clipIndex);
     return {
       clipIndex,
+      uri: clip?.uri ?? null,
       path: clip?.path ?? null,
       success: clip !== undefined,
       outcome: clip ? 'succeeded' : ruleFor(failure?.errorType).outcome,
@@ -78,14 +80,11 @@ export function buildReport(input: ReportInput) {
   };
 }
 
-export function createWriteReport({ config }: Pick<ActivityDeps, 'config'>) {
-  return async function writeReport(input: ReportInput): Promise<string> {
-    const file = reportPath(config.outputDir, input.jobId);
-    await mkdir(path.dirname(file), { recursive: true });
-    const temp = `${file}.${process.pid}.tmp`;
-    await writeFile(temp, `${JSON.stringify(buildReport(input), null, 2)}\n`);
-    await rename(temp, file);
-    log.info('report written', { jobId: input.jobId, path: file });
-    return file;
+export function createWriteReport({ store }: Pick<ActivityDeps, 'store'>) {
+  return async function writeReport(input: ReportInput): Promise<StoredReport> {
+    const uri = await store.putText(reportKey(input.jobId), `${JSON.stringify(buildReport(input), null, 2)}\n`, 'application/json');
+    const file = store.pathOf(uri);
+    log.info('report written', { jobId: input.jobId, uri });
+    return { uri, ...(file ? { path: file } : {}) };
   };
 }

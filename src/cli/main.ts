@@ -1,16 +1,27 @@
-import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { WorkflowNotFoundError } from '@temporalio/client';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { Client } from '@temporalio/client';
-import { connectClient, createClipflowClient, JOB_STATUSES, type ClipflowClient, type JobStatus, type JobSummary } from '../client.js';
+import {
+  connectClient,
+  createClipflowClient,
+  JOB_STATUSES,
+  JobInputConflict,
+  parseBudgetUsd,
+  parseJobId,
+  type ClipflowClient,
+  type JobStatus,
+  type JobSummary,
+} from '../client.js';
 import { ConfigError, DEFAULT_ADDRESS, loadConfig, type Config } from '../config/index.js';
-import { reportPath } from '../store/paths.js';
+import { createStore } from '../store/create-store.js';
+import { reportKey } from '../store/keys.js';
 import type { JobProgress } from '../shared/model.js';
-import { UsageError } from './job-file.js';
+import { formatUsd, usdToMicros } from '../shared/money.js';
 import { printable } from '../shared/text.js';
+import { UsageError } from './job-file.js';
 import { progressBar, summaryTable } from './render.js';
 import { readCheckedJobFile, validateCommand } from './validate.js';
-import { watchJob } from './watch.js';
+import { watchJob, workerNotices } from './watch.js';
 
 const USAGE = `usage: clipflow <command> [options]
   generate <job.json> [--job-id ID] [--no-wait] [--json]   check a job file as validate does, start it and show its progress until it ends
@@ -18,8 +29,11 @@ const USAGE = `usage: clipflow <command> [options]
   status <jobId> [--json]                                   where a job stands, with its progress
   cancel <jobId> [--json]                                   cancel a job (running predictions are cancelled, the report is written)
   report <jobId> [--json]                                   the job's production report
-  list [--status STATUS] [--limit N] [--json]               recent jobs of the task queue, newest first
-Exit codes: 0 done, 1 the job or the cluster failed, 2 usage error (bad flag, bad job file, bad configuration).`;
+  list [--status STATUS] [--limit N] [--json]               recent jobs of the task queue, newest first, with their counts and spend
+  raise-budget <jobId> <usd> [--json]                       raise a running job's budget to <usd>; clips waiting for budget start
+Jobs run on a worker: start one first (npm run worker) with the same TEMPORAL_* settings.
+Exit codes: 0 done, 1 the job or the cluster failed, 2 usage error (bad flag, bad job id, bad job file, a job id
+already used for other input, bad configuration).`;
 
 /** A failure that is not the user's: printed as one line, exit code 1. */
 class CommandError extends Error {
@@ -43,7 +57,9 @@ const COMMANDS: Record<string, { args: string[]; options: OptionName[] }> = {
   cancel: { args: ['a job id'], options: ['json'] },
   report: { args: ['a job id'], options: ['json'] },
   list: { args: [], options: ['json', 'status', 'limit'] },
+  'raise-budget': { args: ['a job id', 'a budget in USD'], options: ['json'] },
 };
+const COMMAND_NAMES = 'generate, validate, status, cancel, report, list or raise-budget';
 
 const STATUS_ALIASES: Record<string, JobStatus> = {
   canceled: 'CANCELLED',
@@ -74,30 +90,44 @@ async function run(argv: string[], out: (text: string) => void = (t) => console.
     out(USAGE);
     return 0;
   }
-  if (!command) throw new UsageError('a command is needed: generate, validate, status, cancel, report or list (clipflow --help)');
-  const spec = COMMANDS[command];
-  if (!spec) throw new UsageError(`unknown command "${command}": use generate, validate, status, cancel, report or list (clipflow --help)`);
+  if (!command) throw new UsageError(`a command is needed: ${COMMAND_NAMES} (clipflow --help)`);
+  const spec = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
+  if (!spec) throw new UsageError(`unknown command ${quoted(command)}: use ${COMMAND_NAMES} (clipflow --help)`);
   for (const token of tokens) {
     if (token.kind === 'option' && !spec.options.includes(token.name as OptionName)) {
       throw new UsageError(`${command} does not take ${token.rawName} (clipflow --help)`);
     }
   }
   if (args.length < spec.args.length) throw new UsageError(`${command} needs ${spec.args[args.length]} (clipflow --help)`);
-  if (args.length > spec.args.length) throw new UsageError(`${command}: unexpected argument "${args[spec.args.length]}" (clipflow --help)`);
+  if (args.length > spec.args.length)
+    throw new UsageError(`${command}: unexpected argument ${quoted(args[spec.args.length] ?? '')} (clipflow --help)`);
   const json = values.json === true;
   const arg = args[0] ?? '';
-  // Flags are checked before configuration and files, so their mistakes are reported first.
+  // Flags and ids are checked before configuration and files, so their mistakes are reported first.
   const status = parseStatus(values.status);
   const limit = parseLimit(values.limit);
+  const jobId = spec.args[0] === 'a job id' ? jobIdArgument(arg) : '';
+  const budgetUsd = command === 'raise-budget' ? budgetArgument(args[1] ?? '') : 0;
   const config = loadConfig();
+  const { taskQueue } = config.temporal;
 
   switch (command) {
     case 'generate': {
       const job = await readCheckedJobFile(config, arg, values['job-id']);
       const clipflow = await connect(config);
-      const handle = await clipflow.start(job);
-      console.error(`job ${job.jobId}: workflow ${handle.workflowId} on task queue ${config.temporal.taskQueue}`);
+      let handle: Awaited<ReturnType<ClipflowClient['start']>>;
+      try {
+        handle = await clipflow.start(job);
+      } catch (err) {
+        // The same id with the same input joins the job; with other input it would report another job's clips.
+        if (err instanceof JobInputConflict) throw new UsageError(`${err.message} (job file ${arg})`);
+        throw err;
+      }
+      console.error(`job ${job.jobId}: workflow ${handle.workflowId} on task queue ${taskQueue}`);
+      const notices = workerNotices(() => clipflow.workersPolling(), taskQueue);
       if (values['no-wait']) {
+        const notice = await notices().catch(() => undefined);
+        if (notice) console.error(`clipflow: ${notice}`);
         out(
           json
             ? JSON.stringify({ jobId: job.jobId, workflowId: handle.workflowId, ...(handle.runId ? { runId: handle.runId } : {}) })
@@ -105,7 +135,12 @@ async function run(argv: string[], out: (text: string) => void = (t) => console.
         );
         return 0;
       }
-      const { result, error } = await watchJob(handle);
+      const { result, error } = await watchJob(handle, {
+        notices: async () => {
+          const notice = await notices();
+          return notice && `clipflow: ${notice}`;
+        },
+      });
       if (result) out(json ? JSON.stringify(result, null, 2) : summaryTable(result));
       if (error) {
         if (json && !result) out(JSON.stringify({ jobId: job.jobId, workflowId: handle.workflowId, error: describeError(error) }));
@@ -118,7 +153,7 @@ async function run(argv: string[], out: (text: string) => void = (t) => console.
       return validateCommand(config, arg, json, out);
     case 'status': {
       const clipflow = await connect(config);
-      const summary = await clipflow.describe(arg);
+      const summary = await clipflow.describe(jobId);
       const progress = await progressOf(clipflow, summary);
       if (json) out(JSON.stringify({ ...summary, ...(progress ? { progress } : {}) }));
       else out(`${statusLine(summary)}${progress ? `\n${progressBar(progress)}` : ''}`);
@@ -126,23 +161,47 @@ async function run(argv: string[], out: (text: string) => void = (t) => console.
     }
     case 'cancel': {
       const clipflow = await connect(config);
-      const summary = await clipflow.describe(arg);
-      if (summary.status !== 'RUNNING') throw new CommandError(`job ${arg} is not running (${summary.status.toLowerCase()})`);
-      await clipflow.cancel(arg);
+      const summary = await clipflow.describe(jobId);
+      if (summary.status !== 'RUNNING') throw new CommandError(`job ${jobId} is not running (${summary.status.toLowerCase()})`);
+      await clipflow.cancel(jobId);
+      out(
+        json ? JSON.stringify({ jobId, workflowId: summary.workflowId, cancelRequested: true }) : `cancellation requested for job ${jobId}`,
+      );
+      return 0;
+    }
+    case 'raise-budget': {
+      const clipflow = await connect(config);
+      const summary = await clipflow.describe(jobId);
+      if (summary.status !== 'RUNNING') {
+        throw new CommandError(`job ${jobId} is not running (${summary.status.toLowerCase()}): its budget can no longer be raised`);
+      }
+      let raised: Awaited<ReturnType<ClipflowClient['raiseBudget']>>;
+      try {
+        raised = await clipflow.raiseBudget(jobId, budgetUsd);
+      } catch (err) {
+        // The workflow's validator refused it (for example not above the current limit): its words.
+        if (err instanceof WorkflowUpdateFailedError) throw new CommandError(`job ${jobId}: ${err.cause?.message ?? err.message}`);
+        throw err;
+      }
+      const waiting = `${raised.heldClips} clip${raised.heldClips === 1 ? '' : 's'} not started yet`;
       out(
         json
-          ? JSON.stringify({ jobId: arg, workflowId: summary.workflowId, cancelRequested: true })
-          : `cancellation requested for job ${arg}`,
+          ? JSON.stringify({ jobId, workflowId: summary.workflowId, ...raised })
+          : `job ${jobId}: budget raised to ${formatUsd(usdToMicros(raised.limitUsd))} (${waiting})`,
       );
       return 0;
     }
     case 'report': {
-      const file = reportPath(config.outputDir, arg);
+      // The report is in the artifact store the workers write to (CLIPFLOW_STORE, else OUTPUT_DIR).
+      const store = createStore(config.store);
+      const file = store.uriOf(reportKey(jobId));
       let text: string;
       try {
-        text = await readFile(file, 'utf8');
+        text = await store.getText(file);
       } catch {
-        throw new CommandError(`no report for job ${arg} at ${file} (has the job finished? is OUTPUT_DIR the worker's?)`);
+        throw new CommandError(`no report for job ${jobId} at ${file} (has the job finished? is the store the workers'?)`);
+      } finally {
+        await store.close();
       }
       let report: Report;
       try {
@@ -157,9 +216,15 @@ async function run(argv: string[], out: (text: string) => void = (t) => console.
       const clipflow = await connect(config);
       const jobs = await clipflow.list({ ...(status ? { status } : {}), ...(limit ? { limit } : {}) });
       if (json) out(JSON.stringify(jobs));
-      else if (jobs.length === 0)
-        out(`no jobs on task queue ${config.temporal.taskQueue}${status ? ` with status ${status.toLowerCase()}` : ''}`);
-      else out(jobs.map((j) => `${j.startTime.toISOString()}  ${j.status.padEnd(10)}  ${j.jobId}`).join('\n'));
+      else if (jobs.length === 0) out(`no jobs on task queue ${taskQueue}${status ? ` with status ${status.toLowerCase()}` : ''}`);
+      else {
+        const width = Math.max(...jobs.map((j) => j.jobId.length));
+        out(
+          jobs
+            .map((j) => `${j.startTime.toISOString()}  ${j.status.padEnd(10)}  ${j.jobId.padEnd(width)}  ${counts(j)}`.trimEnd())
+            .join('\n'),
+        );
+      }
       return 0;
     }
   }
@@ -188,7 +253,38 @@ async function progressOf(clipflow: ClipflowClient, summary: JobSummary): Promis
 
 function statusLine(s: JobSummary): string {
   const ended = s.closeTime ? `, ended ${s.closeTime.toISOString()}` : '';
-  return `job ${s.jobId}: ${s.status.toLowerCase()} (started ${s.startTime.toISOString()}${ended})`;
+  const known = counts(s);
+  return `job ${s.jobId}: ${s.status.toLowerCase()} (started ${s.startTime.toISOString()}${ended})${known ? ` · ${known}` : ''}`;
+}
+
+/** A job's clip counts and spend from its search attributes ('' before the job has set them). */
+function counts(s: JobSummary): string {
+  if (s.clipsSucceeded === undefined && s.clipsFailed === undefined && s.spendUsd === undefined) return '';
+  return `${s.clipsSucceeded ?? 0} ok · ${s.clipsFailed ?? 0} failed · ${formatUsd(usdToMicros(s.spendUsd ?? 0))}`;
+}
+
+/** A value from the command line as it may be shown: quoted, control characters escaped, not too long. */
+function quoted(value: string): string {
+  return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value);
+}
+
+/** A job id argument, by the rule job files follow: an id is never a path. */
+function jobIdArgument(value: string): string {
+  try {
+    return parseJobId(value);
+  } catch (err) {
+    throw new UsageError((err as Error).message.replace(/^invalid input: jobId: /, 'job id: '));
+  }
+}
+
+function budgetArgument(value: string): number {
+  const usd = /^\s*\+?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/.test(value) ? Number(value) : Number.NaN;
+  if (Number.isNaN(usd)) throw new UsageError(`the budget must be a number of US dollars, like 5 or 12.50, not ${quoted(value)}`);
+  try {
+    return parseBudgetUsd(usd);
+  } catch (err) {
+    throw new UsageError((err as Error).message.replace(/^invalid input: budgetUsd: /, 'budget: '));
+  }
 }
 
 interface Report {
@@ -196,11 +292,24 @@ interface Report {
   successfulClips: number;
   totalClips: number;
   totalCostUsd: number;
-  clips: { clipIndex: number; success: boolean; path: string | null; error: string | null }[];
+  clips: {
+    clipIndex: number;
+    success: boolean;
+    uri: string | null;
+    path: string | null;
+    error: string | null;
+    imageNote?: string | null;
+  }[];
+}
+
+/** A made clip's line: text-only when its reference image was not used, saying why. */
+function clipMade(c: Report['clips'][number]): string {
+  const where = c.path ?? c.uri;
+  return c.imageNote ? `ok, text-only  ${where}  (${c.imageNote})` : `ok  ${where}`;
 }
 
 function summaryFromReport(report: Report): string {
-  const lines = report.clips.map((c) => `clip ${c.clipIndex}: ${c.success ? `ok  ${c.path}` : `FAILED  ${c.error}`}`);
+  const lines = report.clips.map((c) => `clip ${c.clipIndex}: ${c.success ? clipMade(c) : `FAILED  ${c.error}`}`);
   return [`job ${report.jobId}: ${report.successfulClips}/${report.totalClips} clips, $${report.totalCostUsd.toFixed(2)}`, ...lines].join(
     '\n',
   );

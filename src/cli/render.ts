@@ -13,7 +13,7 @@ export function summaryTable(result: GenerateClipsResult): string {
   for (const c of result.clips) {
     byIndex.set(c.clipIndex, [
       String(c.clipIndex),
-      'ok',
+      c.imageNote ? 'ok, text-only' : 'ok',
       c.model,
       `${c.durationS.toFixed(1)} s`,
       `${(c.sizeBytes / 1e6).toFixed(1)} MB`,
@@ -21,7 +21,7 @@ export function summaryTable(result: GenerateClipsResult): string {
       formatUsd(c.costMicroUsd),
       String(c.attempts),
       `${c.generationTimeS.toFixed(1)} s`,
-      c.path,
+      c.imageNote ? `${c.path ?? c.uri} (${c.imageNote})` : (c.path ?? c.uri),
     ]);
   }
   for (const f of result.failures) {
@@ -42,9 +42,11 @@ export function summaryTable(result: GenerateClipsResult): string {
   const widths = rows[0]!.map((_, col) => Math.max(...rows.map((r) => (col === r.length - 1 ? 0 : (r[col] ?? '').length))));
   const lines = rows.map((r) => r.map((cell, col) => (col === r.length - 1 ? cell : cell.padEnd(widths[col]!))).join('  '));
   lines.splice(1, 0, '-'.repeat(Math.min(120, lines[0]!.length + 20)));
+  const textOnly = result.clips.filter((c) => c.imageNote).map((c) => c.clipIndex);
   lines.push(
     '',
-    `${result.successfulClips}/${result.totalClips} clips · ${formatUsd(result.totalCostMicroUsd)} · ${result.totalGenerationTimeS.toFixed(1)} s · report ${result.reportPath}`,
+    ...(textOnly.length > 0 ? [`text-only (reference image not used): clip${textOnly.length > 1 ? 's' : ''} ${textOnly.join(', ')}`] : []),
+    `${result.successfulClips}/${result.totalClips} clips · ${formatUsd(result.totalCostMicroUsd)} · ${result.totalGenerationTimeS.toFixed(1)} s · report ${result.reportPath ?? result.reportUri}`,
   );
   return lines.join('\n');
 }

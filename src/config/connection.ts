@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { loadClientConfigProfile, toClientOptions } from '@temporalio/envconfig';
+import { loadClientConfigProfile, loadClientConnectConfig } from '@temporalio/envconfig';
 import type { TLSConfig } from '@temporalio/worker';
 import { z } from 'zod';
 import { explainProfileError, explainReadError, pemSources, requireCertWithKey, requirePem } from './connection-checks.js';
@@ -51,12 +51,13 @@ export function loadTemporalConnection(env: Env): TemporalConnection {
   // envconfig skips a config file that does not exist; one named on purpose must.
   if (file !== undefined && !existsSync(file)) throw invalid('TEMPORAL_CONFIG_FILE', `no such file ${file}`);
 
-  // loadClientConnectConfig() in its two steps, so that the profile in between can name the setting
-  // behind a file, and refuse half a client certificate pair (envconfig would drop it, and mTLS).
+  // The profile first, so that a bad setting is named: the file behind a TLS setting, half a client
+  // certificate pair (envconfig would drop it, and mTLS with it). Then the connection, as every
+  // Temporal tool builds it.
   const profile = explainProfileError(file, () => loadClientConfigProfile({ overrideEnvVars: vars }));
   const pems = pemSources(profile, vars);
   requireCertWithKey(pems);
-  const { namespace, connectionOptions } = explainReadError(pems, () => toClientOptions(profile));
+  const { namespace, connectionOptions } = explainReadError(pems, () => loadClientConnectConfig({ overrideEnvVars: vars }));
   const { address, apiKey, tls } = connectionOptions;
   if (tls && typeof tls === 'object') requirePem(tls, pems);
 

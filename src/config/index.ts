@@ -7,6 +7,7 @@ import { ConfigError, ENVIRONMENTS, text, type Env, type Environment } from './e
 import { jobDefaults, jobEnv, type JobDefaults } from './job.js';
 import { imageSettings, limitsEnv, workerSettings, type ImageSettings, type WorkerSettings } from './limits.js';
 import { priceTable, pricesEnv } from './prices.js';
+import { storeEnv, storeSettings, type StoreSettings } from './store.js';
 import {
   generationSettings,
   localSettings,
@@ -31,6 +32,8 @@ export interface Config {
   generation: GenerationSettings;
   prices: PriceTable;
   outputDir: string;
+  /** Where reference images, clips and reports are stored. */
+  store: StoreSettings;
   dataDir: string;
   /** PostgreSQL for the cost tracker; without it an embedded PGlite database in dataDir. */
   databaseUrl?: string;
@@ -52,6 +55,7 @@ const EnvSchema = z.object({
   ...jobEnv.shape,
   ...providersEnv.shape,
   ...pricesEnv.shape,
+  ...storeEnv.shape,
 });
 
 /** Every variable clipflow reads (besides envconfig's TEMPORAL_GRPC_META_* headers). */
@@ -70,6 +74,7 @@ export function loadConfig(env: Env = process.env): Config {
     generation: generationSettings(e, environment),
     prices: priceTable(e),
     outputDir: path.resolve(e.OUTPUT_DIR),
+    store: storeSettings(e, path.resolve(e.OUTPUT_DIR)),
     dataDir: path.resolve(e.CLIPFLOW_DATA_DIR),
     ...(e.DATABASE_URL ? { databaseUrl: e.DATABASE_URL } : {}),
     image: imageSettings(e),
@@ -94,4 +99,5 @@ export { DEFAULT_PRICES } from './prices.js';
 export { providerChoice, type GenerationSettings, type LocalSettings, type ReplicateSettings } from './providers.js';
 export type { RetrySettings } from './retry.js';
 export { Secret } from './secret.js';
+export type { StoreSettings } from './store.js';
 export type { TemporalSettings } from './temporal.js';

@@ -1,4 +1,15 @@
+import path from 'node:path';
 import type { CostTracker } from './tracker.js';
+
+/** Where the embedded database lives inside the data dir. */
+export function pgliteCostDir(dataDir: string): string {
+  return path.join(dataDir, 'costs-pglite');
+}
+
+/** Which tracker a configuration gets, for the worker's start line. */
+export function describeCostTracker(config: { databaseUrl?: string; dataDir: string }): string {
+  return config.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `PGlite in ${pgliteCostDir(config.dataDir)} (this process only)`;
+}
 
 /**
  * The cost tracker the configuration asks for: PostgreSQL when databaseUrl is set (needed as soon

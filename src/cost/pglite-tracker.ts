@@ -1,27 +1,25 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { PGlite, types } from '@electric-sql/pglite';
+import { pgliteCostDir } from './create-tracker.js';
 import { migrate, type SqlRunner } from './migrate.js';
 import { createSqlCostTracker } from './sql-tracker.js';
 import type { CostTracker } from './tracker.js';
-
-/** Where the embedded database lives inside the data dir. */
-export function pgliteCostDir(dataDir: string): string {
-  return path.join(dataDir, 'costs-pglite');
-}
 
 /**
  * Opens (creating on first use) the embedded cost database of a data dir and migrates it.
  *
  * PGlite is PostgreSQL compiled to WebAssembly, running inside this process: ONE connection, and
  * ONE process at a time per data dir. Two processes (or two PGlite instances in one process) on
- * the same directory corrupt it; nothing locks it for you. That suits a single worker on a
- * developer's machine; several workers must share a real server through DATABASE_URL instead.
- * Within the process, PGlite queues queries, so concurrent record() calls are safe.
+ * the same directory corrupt it, so a process that finds the directory held by another living
+ * process refuses to open it. That suits a single worker on a developer's machine; several
+ * workers must share a real server through DATABASE_URL instead. Within the process, PGlite
+ * queues queries, so concurrent record() calls are safe.
  */
 export async function openCostPglite(dataDir: string): Promise<PGlite> {
   const dir = pgliteCostDir(dataDir);
   await mkdir(dir, { recursive: true });
+  await holdDirectory(dir);
   // int8 as text, as node-postgres returns it; the shared tracker converts with a range check.
   const db = await PGlite.create(dir, { parsers: { [types.INT8]: (value: string) => value } });
   try {
@@ -31,6 +29,30 @@ export async function openCostPglite(dataDir: string): Promise<PGlite> {
     throw err;
   }
   return db;
+}
+
+const HOLDER_FILE = 'clipflow.pid';
+
+/** Claims the directory for this process, unless another living process has it. */
+async function holdDirectory(dir: string): Promise<void> {
+  const file = path.join(dir, HOLDER_FILE);
+  const holder = Number(await readFile(file, 'utf8').catch(() => ''));
+  if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && isAlive(holder)) {
+    throw new Error(
+      `the embedded cost database ${dir} is open in process ${holder}, and PGlite serves one process: ` +
+        'give each worker its own CLIPFLOW_DATA_DIR, or let the workers share PostgreSQL through DATABASE_URL',
+    );
+  }
+  await writeFile(file, String(process.pid));
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 export function pgliteRunner(db: PGlite): SqlRunner {
@@ -48,5 +70,8 @@ export function pgliteRunner(db: PGlite): SqlRunner {
 /** The cost tracker on an embedded PGlite database in `${dataDir}/costs-pglite` (see openCostPglite). */
 export async function createPgliteCostTracker(dataDir: string): Promise<CostTracker> {
   const db = await openCostPglite(dataDir);
-  return createSqlCostTracker(pgliteRunner(db), () => db.close());
+  return createSqlCostTracker(pgliteRunner(db), async () => {
+    await db.close();
+    await rm(path.join(pgliteCostDir(dataDir), HOLDER_FILE), { force: true });
+  });
 }

@@ -10,6 +10,8 @@ import { ClipflowError, FailureType } from '../shared/failures.js';
 /** Limits on downloading a clip's reference image. */
 export interface ImageSettings {
   allowPrivateHosts: boolean;
+  /** Origins (`http://127.0.0.1:8790`) allowed to resolve to private addresses although others may not. */
+  privateOrigins?: readonly string[];
   maxBytes: number;
   connectTimeoutMs: number;
   totalTimeoutMs: number;
@@ -229,7 +231,7 @@ async function resolveAndVet(
     }
     if (addresses.length === 0) throw rejected(label, `host ${host} resolved to no address`);
   }
-  if (!settings.allowPrivateHosts) {
+  if (!settings.allowPrivateHosts && !settings.privateOrigins?.includes(url.origin)) {
     const bad = addresses.find((a) => !isPublicAddress(a.address));
     if (bad) {
       throw rejected(

@@ -63,7 +63,8 @@ export interface PrepareImageInput {
   url: string;
 }
 
-export type PreparedImage = { ok: true; path: string } | { ok: false; reason: string };
+/** A prepared reference image is a store URI: the worker that generates the clip may be another. */
+export type PreparedImage = { ok: true; uri: string } | { ok: false; reason: string };
 
 export interface GenerateClipInput {
   jobId: string;
@@ -73,7 +74,8 @@ export interface GenerateClipInput {
   maxGenerations: number;
   /** Paid for this clip on earlier models. */
   spentMicroUsd?: number;
-  imagePath?: string;
+  /** Store URI of the prepared reference image. */
+  imageUri?: string;
   imageNote?: string;
 }
 
@@ -87,4 +89,11 @@ export interface ReportInput {
   minClips: number;
   budget: BudgetSummary;
   cancelledClips: number[];
+}
+
+/** The production report in the artifact store. */
+export interface StoredReport {
+  uri: string;
+  /** Its path on disk, when the store is a local directory. */
+  path?: string;
 }

@@ -81,15 +81,25 @@ function clipPromptWithin(limits: ClipLimits) {
   });
 }
 
-export const JobOptions = strictObject({
-  concurrency: z.number().int('must be an integer').min(1, 'must be at least 1').max(100, 'must be at most 100'),
-  minClips: z.number().int('must be an integer').min(1, 'must be at least 1'),
-  budgetUsd: z.number().positive('must be greater than 0').max(100_000, 'must be at most 100000'),
-}).partial();
-export type JobOptions = z.infer<typeof JobOptions>;
+/** A job's budget in dollars, set at start (options.budgetUsd) or raised later (the raiseBudget update). */
+export const BudgetUsd = z.number().positive('must be greater than 0').max(100_000, 'must be at most 100000');
 
 export const JOB_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 export const MAX_JOB_ID_CHARS = 128;
+
+/** What a job id may be: it names the workflow and the job's outputs folder, so never a path. */
+export const JobId = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(MAX_JOB_ID_CHARS, `must be at most ${MAX_JOB_ID_CHARS} characters`)
+  .regex(JOB_ID_PATTERN, 'may contain only letters, digits, ".", "_" and "-", and must start with a letter or digit');
+
+export const JobOptions = strictObject({
+  concurrency: z.number().int('must be an integer').min(1, 'must be at least 1').max(100, 'must be at most 100'),
+  minClips: z.number().int('must be an integer').min(1, 'must be at least 1'),
+  budgetUsd: BudgetUsd,
+}).partial();
+export type JobOptions = z.infer<typeof JobOptions>;
 
 /**
  * The job's schema; with `limits`, each clip must also fit what the environment and model accept.
@@ -97,11 +107,7 @@ export const MAX_JOB_ID_CHARS = 128;
  */
 export function jobSchema(limits?: ClipLimits) {
   return strictObject({
-    jobId: z
-      .string()
-      .min(1, 'must not be empty')
-      .max(MAX_JOB_ID_CHARS, `must be at most ${MAX_JOB_ID_CHARS} characters`)
-      .regex(JOB_ID_PATTERN, 'may contain only letters, digits, ".", "_" and "-", and must start with a letter or digit'),
+    jobId: JobId,
     clipPrompts: z
       .array(limits ? clipPromptWithin(limits) : ClipPrompt)
       .min(1, 'must contain at least one clip prompt')
@@ -138,7 +144,10 @@ export type ValidJob = z.output<typeof GenerateClipsInput>;
 
 export interface Clip {
   clipIndex: number;
-  path: string;
+  /** Where the clip is in the artifact store. */
+  uri: string;
+  /** Its path on disk, when the store is a local directory. */
+  path?: string;
   durationS: number;
   width: number;
   height: number;
@@ -187,7 +196,10 @@ export interface GenerateClipsResult {
   /** Clips stopped because the job was cancelled. */
   cancelledClips: number[];
   budget: BudgetSummary;
-  reportPath: string;
+  /** production_report.json in the artifact store. */
+  reportUri: string;
+  /** Its path on disk, when the store is a local directory. */
+  reportPath?: string;
 }
 
 export interface JobProgress {

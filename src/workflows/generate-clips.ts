@@ -1,7 +1,7 @@
-import { ActivityFailure, ApplicationFailure, CancellationScope, setHandler } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, CancellationScope, patched, setHandler } from '@temporalio/workflow';
 import type { JobSettings } from '../shared/activity-io.js';
 import { FailureType } from '../shared/failures.js';
-import type { BudgetSummary, GenerateClipsInput, GenerateClipsResult, ValidJob } from '../shared/model.js';
+import { BudgetUsd, type BudgetSummary, type GenerateClipsInput, type GenerateClipsResult, type ValidJob } from '../shared/model.js';
 import { formatUsd, microsToUsd, usdToMicros } from '../shared/money.js';
 import { checkBudget, jobSettings, writeReport } from './activity-options.js';
 import { BudgetLedger } from './budget-ledger.js';
@@ -56,11 +56,15 @@ export async function generateClips(input: GenerateClipsInput): Promise<Generate
     { validator: ({ budgetUsd }) => validateRaise(budgetUsd, ledger) },
   );
   const outcome = await scheduler.run();
+  // Clips that never started (the job was cancelled, or no budget was left) are failures in the
+  // report, so in the progress and the search attributes too. Patched: older histories lack it.
+  const notStarted = outcome.failures.length - progress.snapshot().failed;
+  if (notStarted > 0 && patched(COUNT_NOT_STARTED_CLIPS)) progress.clipsNotStarted(notStarted);
 
   progress.stage('reporting');
   const result = summarize(job, outcome, ledger, (Date.now() - started) / 1000);
   // The report is written even when the job is being cancelled.
-  result.reportPath = await CancellationScope.nonCancellable(() =>
+  const report = await CancellationScope.nonCancellable(() =>
     writeReport({
       jobId: job.jobId,
       clipPrompts: job.clipPrompts.map(({ clipIndex }) => ({ clipIndex })),
@@ -73,12 +77,15 @@ export async function generateClips(input: GenerateClipsInput): Promise<Generate
       cancelledClips: result.cancelledClips,
     }),
   );
+  result.reportUri = report.uri;
+  if (report.path) result.reportPath = report.path;
   visibility.summarize({
     clips: `${result.successfulClips}/${result.totalClips}`,
     failed: result.failures.map((f) => `${f.clipIndex}:${f.errorType}`),
+    textOnly: result.clips.filter((c) => c.imageNote).map((c) => c.clipIndex),
     spentUsd: result.totalCostUsd,
     limitUsd: microsToUsd(result.budget.limitMicroUsd),
-    report: result.reportPath,
+    report: result.reportUri,
   });
   progress.stage('done');
 
@@ -87,18 +94,27 @@ export async function generateClips(input: GenerateClipsInput): Promise<Generate
   return result;
 }
 
+const COUNT_NOT_STARTED_CLIPS = 'progress-counts-not-started-clips';
+
 /** The job fails with the activity's own failure (BudgetExceeded, Misconfigured), not a wrapper of it. */
 function failWithCause(err: unknown): never {
   if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) throw err.cause;
   throw err;
 }
 
+/** The same bounds as the job's own options.budgetUsd, and above the current limit. */
 function validateRaise(budgetUsd: unknown, ledger: BudgetLedger): void {
-  if (typeof budgetUsd !== 'number' || !Number.isFinite(budgetUsd) || budgetUsd <= 0) {
-    throw new Error(`budgetUsd must be a positive number, got ${JSON.stringify(budgetUsd)}`);
+  const parsed = BudgetUsd.safeParse(budgetUsd);
+  if (!parsed.success) {
+    const shown = typeof budgetUsd === 'number' ? String(budgetUsd) : JSON.stringify(budgetUsd)?.slice(0, 100);
+    const problem = parsed.error.issues.map((issue) => issue.message).join('; ');
+    throw ApplicationFailure.nonRetryable(`invalid input: budgetUsd: ${problem} (got ${shown})`, FailureType.InvalidInput);
   }
-  if (usdToMicros(budgetUsd) <= ledger.limitMicroUsd) {
-    throw new Error(`budgetUsd ${formatUsd(usdToMicros(budgetUsd))} must be above the current limit ${formatUsd(ledger.limitMicroUsd)}`);
+  if (usdToMicros(parsed.data) <= ledger.limitMicroUsd) {
+    throw ApplicationFailure.nonRetryable(
+      `budgetUsd ${formatUsd(usdToMicros(parsed.data))} must be above the current limit ${formatUsd(ledger.limitMicroUsd)}`,
+      FailureType.InvalidInput,
+    );
   }
 }
 
@@ -138,6 +154,6 @@ function summarize(job: ValidJob, outcome: ScheduleResult, ledger: BudgetLedger,
     totalGenerationTimeS,
     cancelledClips: [...outcome.cancelledClips].sort((a, b) => a - b),
     budget,
-    reportPath: '',
+    reportUri: '',
   };
 }

@@ -10,7 +10,7 @@ import type { ClipOutcome } from './clip-scheduler.js';
  * Never throws: the outcome says how it went.
  */
 export async function produceClip(jobId: string, clip: ClipPrompt, settings: JobSettings): Promise<ClipOutcome> {
-  let imagePath: string | undefined;
+  let imageUri: string | undefined;
   let imageNote: string | undefined;
   if (clip.sceneReferenceUrl) {
     try {
@@ -19,13 +19,13 @@ export async function produceClip(jobId: string, clip: ClipPrompt, settings: Job
         clipIndex: clip.clipIndex,
         url: clip.sceneReferenceUrl,
       });
-      if (image.ok) imagePath = image.path;
+      if (image.ok) imageUri = image.uri;
       else imageNote = `reference image not used: ${image.reason}`;
     } catch (err) {
       return { ok: false, failure: describeClipFailure(clip.clipIndex, err) };
     }
   }
-  const image = { ...(imagePath ? { imagePath } : {}), ...(imageNote ? { imageNote } : {}) };
+  const image = { ...(imageUri ? { imageUri } : {}), ...(imageNote ? { imageNote } : {}) };
   const models = [settings.model, ...(settings.fallbackModel ? [settings.fallbackModel] : [])];
 
   // The activity carries the clip's spend from model to model; its outcome is the clip's total.

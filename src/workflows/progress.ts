@@ -49,6 +49,12 @@ export class ProgressTracker {
     this.changed();
   }
 
+  /** Clips that ended without having started: failed, as the report counts them. */
+  clipsNotStarted(count: number): void {
+    this.state.failed += count;
+    this.changed();
+  }
+
   private addSpend(costMicroUsd: number): void {
     this.state.spentMicroUsd += costMicroUsd;
     this.state.spentUsd = microsToUsd(this.state.spentMicroUsd);

@@ -20,7 +20,7 @@ import { startDevServer, type DevServer } from '../../src/dev-server/start-dev-s
 import type { GenerateClipsResult } from '../../src/shared/model.js';
 import { startCrashWorker, type CrashWorker } from './crash-worker-process.js';
 import { clipPrompts, testConfig, uniqueName, workflowBundle } from './env.js';
-import { startFakeReplicate } from './fake-replicate.js';
+import { fakeReplicateEnv, startFakeReplicate } from './fake-replicate.js';
 import { until } from './wait.js';
 
 export interface ChaosOptions {
@@ -86,16 +86,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosOutcome> {
     },
   });
   const env: Record<string, string> = {
-    VIDEO_PROVIDER: 'replicate',
-    REPLICATE_API_TOKEN: TOKEN,
-    REPLICATE_BASE_URL: fake.url,
-    REPLICATE_POLL_INTERVAL_MS: '250',
-    VIDEO_MODEL: MODEL,
-    VIDEO_FALLBACK_MODEL: '',
-    CLIPFLOW_PRICES: JSON.stringify({ [MODEL]: { usdPerPrediction: 0.05 } }),
-    VIDEO_GENERATOR_BUDGET_USD: '100',
-    CLIP_HEARTBEAT_TIMEOUT_S: '2',
-    RETRY_INITIAL_INTERVAL_S: '0.5',
+    ...fakeReplicateEnv(fake, TOKEN, MODEL),
     RETRY_MAXIMUM_ATTEMPTS: '100',
     // Workers and this process must share one cost database: PostgreSQL when the run has one.
     ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {}),

@@ -685,3 +685,23 @@ export async function startFakeReplicate(options: FakeReplicateOptions): Promise
     },
   };
 }
+
+/**
+ * The environment of a clipflow worker on this fake: the replicate provider at its URL, one model
+ * at $0.05 a prediction, no fallback, a budget that never stops a test job, and quick polling and
+ * retries. `heartbeatTimeoutS` is how soon a killed worker's clips are taken over.
+ */
+export function fakeReplicateEnv(fake: FakeReplicate, token: string, model: string, heartbeatTimeoutS = 2): Record<string, string> {
+  return {
+    VIDEO_PROVIDER: 'replicate',
+    REPLICATE_API_TOKEN: token,
+    REPLICATE_BASE_URL: fake.url,
+    REPLICATE_POLL_INTERVAL_MS: '250',
+    VIDEO_MODEL: model,
+    VIDEO_FALLBACK_MODEL: '',
+    CLIPFLOW_PRICES: JSON.stringify({ [model]: { usdPerPrediction: 0.05 } }),
+    VIDEO_GENERATOR_BUDGET_USD: '100',
+    CLIP_HEARTBEAT_TIMEOUT_S: String(heartbeatTimeoutS),
+    RETRY_INITIAL_INTERVAL_S: '0.5',
+  };
+}

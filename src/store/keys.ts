@@ -1,0 +1,18 @@
+/**
+ * Where a job's artifacts live in the store, relative to its root:
+ * `<jobId>/clip_NNN.mp4`, `<jobId>/refs/clip_NNN.<ext>`, `<jobId>/production_report.json`.
+ * Job ids are checked at the door (no slashes, no dots first), so a key never leaves its job.
+ */
+const pad = (clipIndex: number) => String(clipIndex).padStart(3, '0');
+
+export function clipKey(jobId: string, clipIndex: number): string {
+  return `${jobId}/clip_${pad(clipIndex)}.mp4`;
+}
+
+export function referenceImageKey(jobId: string, clipIndex: number, extension: string): string {
+  return `${jobId}/refs/clip_${pad(clipIndex)}.${extension}`;
+}
+
+export function reportKey(jobId: string): string {
+  return `${jobId}/production_report.json`;
+}
