@@ -979,6 +979,7 @@ describe('jobSettings', () => {
       provider: 'local',
       model: LOCAL_MODEL,
       searchAttributes: true,
+      clipLimits: { acceptedBy: `the local provider (${LOCAL_MODEL})`, minDurationS: 1, maxDurationS: 60 },
     });
     expect(small).not.toHaveProperty('fallbackModel');
 

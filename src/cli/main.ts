@@ -17,12 +17,15 @@ import { createStore } from '../store/create-store.js';
 import { reportKey } from '../store/keys.js';
 import type { JobProgress } from '../shared/model.js';
 import { formatUsd, usdToMicros } from '../shared/money.js';
-import { readJobFile, UsageError } from './job-file.js';
+import { printable } from '../shared/text.js';
+import { UsageError } from './job-file.js';
 import { progressBar, summaryTable } from './render.js';
+import { readCheckedJobFile, validateCommand } from './validate.js';
 import { watchJob, workerNotices } from './watch.js';
 
 const USAGE = `usage: clipflow <command> [options]
-  generate <job.json> [--job-id ID] [--no-wait] [--json]   start a job and show its progress until it ends
+  generate <job.json> [--job-id ID] [--no-wait] [--json]   check a job file as validate does, start it and show its progress until it ends
+  validate <job.json> [--json]                              check a job file as the workflow will (schema, this environment, its model); one line per problem
   status <jobId> [--json]                                   where a job stands, with its progress
   cancel <jobId> [--json]                                   cancel a job (running predictions are cancelled, the report is written)
   report <jobId> [--json]                                   the job's production report
@@ -49,13 +52,14 @@ type OptionName = keyof typeof OPTIONS;
 
 const COMMANDS: Record<string, { args: string[]; options: OptionName[] }> = {
   generate: { args: ['a job file'], options: ['json', 'job-id', 'no-wait'] },
+  validate: { args: ['a job file'], options: ['json'] },
   status: { args: ['a job id'], options: ['json'] },
   cancel: { args: ['a job id'], options: ['json'] },
   report: { args: ['a job id'], options: ['json'] },
   list: { args: [], options: ['json', 'status', 'limit'] },
   'raise-budget': { args: ['a job id', 'a budget in USD'], options: ['json'] },
 };
-const COMMAND_NAMES = 'generate, status, cancel, report, list or raise-budget';
+const COMMAND_NAMES = 'generate, validate, status, cancel, report, list or raise-budget';
 
 const STATUS_ALIASES: Record<string, JobStatus> = {
   canceled: 'CANCELLED',
@@ -109,7 +113,7 @@ async function run(argv: string[], out: (text: string) => void = (t) => console.
 
   switch (command) {
     case 'generate': {
-      const job = await readJobFile(arg, values['job-id']);
+      const job = await readCheckedJobFile(config, arg, values['job-id']);
       const clipflow = await connect(config);
       let handle: Awaited<ReturnType<ClipflowClient['start']>>;
       try {
@@ -145,6 +149,8 @@ async function run(argv: string[], out: (text: string) => void = (t) => console.
       }
       return 0;
     }
+    case 'validate':
+      return validateCommand(config, arg, json, out);
     case 'status': {
       const clipflow = await connect(config);
       const summary = await clipflow.describe(jobId);
@@ -314,8 +320,9 @@ function describeError(err: unknown): string {
   return oneLine(cause?.cause?.message ?? cause?.message ?? (err as Error).message ?? String(err));
 }
 
+/** One line, safe for a terminal (control bytes escaped) and bounded, whatever the error echoes. */
 function oneLine(text: string): string {
-  return text.replace(/\s*\n\s*/g, ' ').trim();
+  return printable(text.replace(/\s*\n\s*/g, ' ').trim(), 2000);
 }
 
 /** The exit code and the one line to print for an error that ends the command. */

@@ -1,7 +1,7 @@
 import type { MediaBinaries } from '../media/binaries.js';
 import { createLocalProvider, type LocalProviderOptions } from './local.js';
-import { createReplicateProvider, type ReplicateProviderOptions } from './replicate.js';
-import type { VideoProvider } from './provider.js';
+import { createReplicateProvider, replicateModelLimits, type ReplicateProviderOptions } from './replicate.js';
+import type { ModelLimits, VideoProvider } from './provider.js';
 
 /** A provider and its options, as plain values: the configuration (or a test) decides them. */
 export type ProviderChoice =
@@ -17,4 +17,12 @@ export function createProvider(choice: ProviderChoice, media: MediaBinaries): Vi
     case 'replicate':
       return createReplicateProvider(choice.options);
   }
+}
+
+/**
+ * What `model` of `provider` makes, known before paying for it. The local provider renders every
+ * aspect ratio and duration at the configured short side.
+ */
+export function modelLimits(provider: ProviderName, model: string, localShortSide: number): ModelLimits {
+  return provider === 'local' ? { shortSidePx: localShortSide } : replicateModelLimits(model);
 }

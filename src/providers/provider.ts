@@ -41,6 +41,19 @@ export interface Prediction {
   predictTimeS?: number;
 }
 
+/**
+ * What one model makes, as far as is known before paying for it: the durations and aspect
+ * ratios it accepts and the short side of its frames. Absent fields are not known to be limited.
+ */
+export interface ModelLimits {
+  /** The only durations it makes, in seconds. */
+  durationsS?: number[];
+  maxDurationS?: number;
+  aspectRatios?: AspectRatio[];
+  /** The short side of the frames it makes, in pixels. */
+  shortSidePx?: number;
+}
+
 export interface VideoProvider {
   readonly name: string;
   start(request: PredictionRequest): Promise<Prediction>;

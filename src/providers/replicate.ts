@@ -7,7 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import Replicate from 'replicate';
 import { ClipflowError, FailureType } from '../shared/failures.js';
-import type { Prediction, PredictionRequest, PredictionStatus, VideoProvider } from './provider.js';
+import type { ModelLimits, Prediction, PredictionRequest, PredictionStatus, VideoProvider } from './provider.js';
 
 /**
  * Input names of one model. Keys left out use the generic name; `null` means the model has no
@@ -29,6 +29,26 @@ export const DEFAULT_MODEL_INPUTS: Readonly<Record<string, ModelInputKeys>> = {
   'minimax/video-01-live': { image: 'first_frame_image' },
   'minimax/hailuo-02': { image: 'first_frame_image' },
 };
+
+/**
+ * What known models make, from their input schemas on Replicate: a clip asking for anything else
+ * is refused before a prediction is paid for. Models not listed are limited only by the environment.
+ */
+export const MODEL_LIMITS: Readonly<Record<string, ModelLimits>> = {
+  // No duration or aspect-ratio input: 6 s at 720p whatever is asked.
+  'minimax/video-01': { shortSidePx: 720 },
+  'minimax/video-01-live': { shortSidePx: 720 },
+  // `duration` is 6 or 10; 768p by default.
+  'minimax/hailuo-02': { durationsS: [6, 10], shortSidePx: 768 },
+  // `aspect_ratio` is 16:9 or 9:16 (1280×720 or 720×1280).
+  'wavespeedai/wan-2.1-t2v-720p': { aspectRatios: ['16:9', '9:16'], shortSidePx: 720 },
+  'wan-video/wan-2.1-t2v-480p': { shortSidePx: 480 },
+};
+
+/** The limits of `model` (`owner/name` or `owner/name:version`), as far as they are known. */
+export function replicateModelLimits(model: string): ModelLimits {
+  return MODEL_LIMITS[model] ?? MODEL_LIMITS[model.split(':')[0] ?? ''] ?? {};
+}
 
 export interface ReplicateProviderOptions {
   apiToken: string;

@@ -1,4 +1,5 @@
 /** What the workflow and its activities hand each other: workflow-safe types only. */
+import type { ClipLimits } from './clip-limits.js';
 import type { BudgetSummary, Clip, ClipFailure, ClipPrompt, JobOptions } from './model.js';
 import type { MicroUsd } from './money.js';
 
@@ -31,6 +32,8 @@ export interface JobSettings extends JobDefaults {
   fallbackModel?: string;
   /** Whether the namespace has clipflow's search attributes registered. */
   searchAttributes: boolean;
+  /** What a clip may ask for here, checked before anything is paid (absent in histories recorded before it existed). */
+  clipLimits?: ClipLimits;
 }
 
 export interface JobSettingsInput {

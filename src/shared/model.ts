@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { clipLimitProblems, type ClipLimits } from './clip-limits.js';
+import { findControlCharacter, hasVisibleText, nearestName, printable } from './text.js';
 
 /** Data shared by client, workflow and activities. Money travels as integer micro-dollars. */
 
@@ -9,9 +11,26 @@ export const MAX_CLIP_DURATION_S = 60;
 export const AspectRatio = z.enum(['16:9', '9:16', '1:1', '4:3', '3:4', '21:9']);
 export type AspectRatio = z.infer<typeof AspectRatio>;
 
+/** An object whose keys are all known: an unknown one is refused, naming the nearest known key. */
+function strictObject<Shape extends z.core.$ZodLooseShape>(shape: Shape) {
+  const known = Object.keys(shape);
+  return z.strictObject(shape, {
+    error: (issue) => (issue.code === 'unrecognized_keys' ? unknownKeysMessage(issue.keys, known) : undefined),
+  });
+}
+
+function unknownKeysMessage(keys: readonly string[], known: readonly string[]): string {
+  const shown = keys.slice(0, 3).map((key) => ({ key, near: nearestName(key, known) }));
+  const named = shown.map(({ key, near }) => `"${printable(key, 40)}"${near ? ` (did you mean "${near}"?)` : ''}`);
+  const more = keys.length > shown.length ? ` and ${keys.length - shown.length} more` : '';
+  const hint = shown.some(({ near }) => near) ? '' : ` (known: ${known.join(', ')})`;
+  return `unknown key${keys.length > 1 ? 's' : ''} ${named.join(', ')}${more}${hint}`;
+}
+
 const httpUrl = z
   .string()
   .max(2048, 'must be at most 2048 characters')
+  .refine((value) => !findControlCharacter(value) && !/[\t\n\r]/.test(value), 'must not contain control characters or line breaks')
   .refine((value) => {
     try {
       const url = new URL(value);
@@ -21,46 +40,80 @@ const httpUrl = z
     }
   }, 'must be an http or https URL');
 
-export const ClipPrompt = z.object({
+/** Prompt text: no control characters (tab and line breaks are allowed), at most MAX_PROMPT_CHARS. */
+const promptText = z
+  .string()
+  .max(MAX_PROMPT_CHARS, `must be at most ${MAX_PROMPT_CHARS} characters`)
+  .superRefine((value, ctx) => {
+    const control = findControlCharacter(value);
+    if (control) ctx.addIssue({ code: 'custom', message: `must not contain control characters (found ${control})` });
+  });
+
+const clipShape = {
   clipIndex: z.number().int('must be an integer').min(0, 'must be 0 or more').max(99_999, 'must be at most 99999'),
-  prompt: z.string().trim().min(1, 'must not be empty').max(MAX_PROMPT_CHARS, `must be at most ${MAX_PROMPT_CHARS} characters`),
-  negativePrompt: z.string().max(MAX_PROMPT_CHARS, `must be at most ${MAX_PROMPT_CHARS} characters`).optional(),
+  prompt: promptText
+    .refine((value) => value.trim().length > 0, 'must not be empty')
+    .refine(
+      (value) => value.trim().length === 0 || hasVisibleText(value),
+      'must have a visible character (it holds only blanks or invisible ones)',
+    )
+    .transform((value) => value.trim()),
+  negativePrompt: promptText.optional(),
   durationS: z.number().positive('must be greater than 0').max(MAX_CLIP_DURATION_S, `must be at most ${MAX_CLIP_DURATION_S} seconds`),
   aspectRatio: AspectRatio.default('16:9'),
   sceneReferenceUrl: httpUrl.optional(),
-});
+};
+
+export const ClipPrompt = strictObject(clipShape);
 export type ClipPrompt = z.infer<typeof ClipPrompt>;
+
+/** A clip prompt that also fits `limits`: what this environment and its model accept. */
+function clipPromptWithin(limits: ClipLimits) {
+  return ClipPrompt.superRefine((clip, ctx) => {
+    // zod runs this even when a field failed a check of its own: such a field is named once, by that check.
+    const checked = {
+      durationS: clipShape.durationS.safeParse(clip.durationS).success,
+      aspectRatio: AspectRatio.safeParse(clip.aspectRatio).success,
+    };
+    for (const { key, message } of clipLimitProblems(clip, limits)) {
+      if (checked[key as keyof typeof checked]) ctx.addIssue({ code: 'custom', path: [key], message });
+    }
+  });
+}
 
 /** A job's budget in dollars, set at start (options.budgetUsd) or raised later (the raiseBudget update). */
 export const BudgetUsd = z.number().positive('must be greater than 0').max(100_000, 'must be at most 100000');
+
+export const JOB_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+export const MAX_JOB_ID_CHARS = 128;
 
 /** What a job id may be: it names the workflow and the job's outputs folder, so never a path. */
 export const JobId = z
   .string()
   .min(1, 'must not be empty')
-  .max(128, 'must be at most 128 characters')
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'may contain only letters, digits, ".", "_" and "-", and must start with a letter or digit');
+  .max(MAX_JOB_ID_CHARS, `must be at most ${MAX_JOB_ID_CHARS} characters`)
+  .regex(JOB_ID_PATTERN, 'may contain only letters, digits, ".", "_" and "-", and must start with a letter or digit');
 
-export const JobOptions = z
-  .object({
-    concurrency: z.number().int('must be an integer').min(1, 'must be at least 1').max(100, 'must be at most 100'),
-    minClips: z.number().int('must be an integer').min(1, 'must be at least 1'),
-    budgetUsd: BudgetUsd,
-  })
-  .partial()
-  .strict();
+export const JobOptions = strictObject({
+  concurrency: z.number().int('must be an integer').min(1, 'must be at least 1').max(100, 'must be at most 100'),
+  minClips: z.number().int('must be an integer').min(1, 'must be at least 1'),
+  budgetUsd: BudgetUsd,
+}).partial();
 export type JobOptions = z.infer<typeof JobOptions>;
 
-export const GenerateClipsInput = z
-  .object({
+/**
+ * The job's schema; with `limits`, each clip must also fit what the environment and model accept.
+ * The workflow checks the schema before anything runs, then the limits its jobSettings gave it.
+ */
+export function jobSchema(limits?: ClipLimits) {
+  return strictObject({
     jobId: JobId,
     clipPrompts: z
-      .array(ClipPrompt)
+      .array(limits ? clipPromptWithin(limits) : ClipPrompt)
       .min(1, 'must contain at least one clip prompt')
       .max(MAX_CLIPS_PER_JOB, `must contain at most ${MAX_CLIPS_PER_JOB} clip prompts`),
     options: JobOptions.optional(),
-  })
-  .superRefine((input, ctx) => {
+  }).superRefine((input, ctx) => {
     const seen = new Map<number, number>();
     input.clipPrompts.forEach((clip, position) => {
       const first = seen.get(clip.clipIndex);
@@ -83,6 +136,9 @@ export const GenerateClipsInput = z
       });
     }
   });
+}
+
+export const GenerateClipsInput = jobSchema();
 export type GenerateClipsInput = z.input<typeof GenerateClipsInput>;
 export type ValidJob = z.output<typeof GenerateClipsInput>;
 
@@ -158,13 +214,47 @@ export interface JobProgress {
   percent: number;
 }
 
-/** Turns zod issues into one message that names each bad field, e.g. `clipPrompts[2].durationS`. */
+/** One thing wrong with a job: the field (`clipPrompts[2].durationS`, '' for the whole input) and what is wrong. */
+export interface Problem {
+  field: string;
+  message: string;
+}
+
+/** How many problems a failure message names; the rest are counted. */
+export const MAX_NAMED_PROBLEMS = 10;
+/** How long one problem's text may be once printed. */
+export const MAX_PROBLEM_CHARS = 300;
+
+/** Every zod issue as a problem, its text safe to print and bounded. */
+export function problemsOf(issues: readonly z.core.$ZodIssue[]): Problem[] {
+  return issues.map((issue) => ({ field: printable(formatPath(issue.path), 120), message: printable(issue.message, MAX_PROBLEM_CHARS) }));
+}
+
+/** `clipPrompts[2].durationS: must be greater than 0`. */
+export function problemLine({ field, message }: Problem): string {
+  return `${field || '(input)'}: ${message}`;
+}
+
+/**
+ * One bounded message naming the first problems and counting the rest, and the fields it names:
+ * the same size for a job with one bad field and one with 20,000.
+ */
+export function summarizeProblems(problems: readonly Problem[], max = MAX_NAMED_PROBLEMS): { fields: string[]; message: string } {
+  const named = problems.slice(0, max);
+  const rest = problems.length - named.length;
+  const more = rest > 0 ? `; and ${rest} more problem${rest === 1 ? '' : 's'} (${problems.length} in all)` : '';
+  return { fields: [...new Set(named.map((p) => p.field))], message: `${named.map(problemLine).join('; ')}${more}` };
+}
+
+/** Turns zod issues into one bounded message that names the first bad fields, e.g. `clipPrompts[2].durationS`. */
 export function describeIssues(issues: readonly z.core.$ZodIssue[]): { fields: string[]; message: string } {
-  const parts = issues.map((issue) => {
-    const field = formatPath(issue.path);
-    return { field, text: `${field || '(input)'}: ${issue.message}` };
-  });
-  return { fields: parts.map((p) => p.field), message: parts.map((p) => p.text).join('; ') };
+  return summarizeProblems(problemsOf(issues));
+}
+
+/** The job as the workflow will run it, or every problem with it (with `limits`, what the environment and model accept too). */
+export function checkJob(input: unknown, limits?: ClipLimits): { ok: true; job: ValidJob } | { ok: false; problems: Problem[] } {
+  const parsed = (limits ? jobSchema(limits) : GenerateClipsInput).safeParse(input);
+  return parsed.success ? { ok: true, job: parsed.data } : { ok: false, problems: problemsOf(parsed.error.issues) };
 }
 
 function formatPath(path: readonly PropertyKey[]): string {

@@ -9,7 +9,7 @@ import { ClipScheduler, type ScheduleResult } from './clip-scheduler.js';
 import { raiseBudgetUpdate } from '../shared/names.js';
 import { produceClip } from './produce-clip.js';
 import { ProgressTracker } from './progress.js';
-import { validateJob } from './validate.js';
+import { validateJob, validateJobLimits } from './validate.js';
 import { JobVisibility } from './visibility.js';
 
 /**
@@ -20,6 +20,7 @@ import { JobVisibility } from './visibility.js';
 export async function generateClips(input: GenerateClipsInput): Promise<GenerateClipsResult> {
   const job = validateJob(input);
   const settings = await jobSettings({ options: job.options, clipCount: job.clipPrompts.length });
+  validateJobLimits(input, settings);
   const visibility = new JobVisibility(job.jobId, job.clipPrompts.length, settings.searchAttributes);
   const progress = new ProgressTracker(job.jobId, job.clipPrompts.length, (p) => visibility.show(p, p.stage === 'done'));
 
