@@ -5,7 +5,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mediaBinaries } from '../src/media/binaries.js';
-import { createProbe, ProbeTimeoutError } from '../src/media/probe.js';
+import { createProbe } from '../src/media/probe.js';
 import { ClipflowError, FailureType } from '../src/shared/failures.js';
 
 const run = promisify(execFile);
@@ -67,8 +67,9 @@ describe('createProbe (ffprobe)', () => {
     const hanging = createProbe(file('hanging-ffprobe'), { timeoutMs: 300 });
     const began = Date.now();
     const err = await hanging(file('clip.mp4')).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(ProbeTimeoutError);
-    expect((err as ProbeTimeoutError).message).toBe(`ffprobe did not finish reading ${file('clip.mp4')} within 300 ms`);
+    expect(err).toBeInstanceOf(ClipflowError);
+    expect((err as ClipflowError).type).toBe('ValidationFailed');
+    expect((err as ClipflowError).message).toBe(`ffprobe did not finish reading ${file('clip.mp4')} within 300 ms`);
     expect(Date.now() - began).toBeLessThan(10_000);
   });
 });

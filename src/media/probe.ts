@@ -21,17 +21,6 @@ export type Probe = (path: string) => Promise<VideoFacts>;
 /** ffprobe reads a clip's header in well under a second; one that runs this long is killed. */
 export const DEFAULT_PROBE_TIMEOUT_MS = 30_000;
 
-/** ffprobe was killed at its time limit (an overloaded machine, or a file it cannot get through). */
-export class ProbeTimeoutError extends Error {
-  override readonly name = 'ProbeTimeoutError';
-  constructor(
-    readonly file: string,
-    readonly timeoutMs: number,
-  ) {
-    super(`ffprobe did not finish reading ${file} within ${timeoutMs} ms`);
-  }
-}
-
 /** Every clip fact comes from ffprobe: the first video stream and the container duration. */
 export function createProbe(ffprobe: string, options: { timeoutMs?: number } = {}): Probe {
   const timeoutMs = options.timeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS;
@@ -52,7 +41,11 @@ export function createProbe(ffprobe: string, options: { timeoutMs?: number } = {
     try {
       ({ stdout } = await runMedia(ffprobe, args, { ...DEFAULT_MEDIA_LIMITS, timeoutMs }));
     } catch (err) {
-      if (err instanceof MediaLimitError && err.limit === 'time') throw new ProbeTimeoutError(file, timeoutMs);
+      // Killed at its limit: an overloaded machine, or a file it cannot get through. A retry makes
+      // (or reads) the clip again; the failure table says how.
+      if (err instanceof MediaLimitError && err.limit === 'time') {
+        throw new ClipflowError(FailureType.ValidationFailed, `ffprobe did not finish reading ${file} within ${timeoutMs} ms`);
+      }
       throw err;
     }
     const parsed = JSON.parse(stdout) as {
