@@ -30,6 +30,12 @@ export interface ChaosOptions {
   kills?: number;
   /** Restart the dev server (persisted) once, halfway through the kills. */
   restartServer?: boolean;
+  /**
+   * Kill only once this long has passed since the provider's last create. A kill between a
+   * create's answer and the first heartbeat reaching the server makes the next attempt create
+   * again: an open defect (no idempotent create yet), which `npm run chaos` still exposes.
+   */
+  quietAfterCreateMs?: number;
   log?: (line: string) => void;
 }
 
@@ -67,7 +73,7 @@ const TOKEN = 'r8_chaos_token';
 const MODEL = 'acme/chaos';
 
 export async function runChaos(options: ChaosOptions): Promise<ChaosOutcome> {
-  const { seed, clips = 12, kills = 8, restartServer = false, log = () => undefined } = options;
+  const { seed, clips = 12, kills = 8, restartServer = false, quietAfterCreateMs = 0, log = () => undefined } = options;
   const random = seededRandom(seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
   const started = Date.now();
@@ -136,6 +142,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosOutcome> {
         await sleep(Math.floor(random() * 150));
       } else {
         await sleep(300 + Math.floor(random() * 2_500));
+      }
+      if (quietAfterCreateMs > 0) {
+        const lastCreate = () => Math.max(0, ...fake.creates.map((c) => c.time));
+        await until('a moment with no create in flight', () => Date.now() - lastCreate() >= quietAfterCreateMs, 30_000, 20).catch(
+          () => undefined,
+        );
       }
       outcomeKills.push({ strategy, afterMs: Date.now() - t0 });
       log(`seed ${seed}: kill ${k + 1}/${kills} (${strategy}, ${Date.now() - t0} ms) of pid ${worker.pid}`);
