@@ -26,7 +26,7 @@ export interface MemoryParams {
 export const MEMORY_DEFAULTS: MemoryParams = {
   inFlight: 2000,
   clipsPerJob: 100,
-  latencyMs: 900_000,
+  latencyMs: 1_800_000,
   pollIntervalMs: 2000,
   holdMs: 20_000,
 };
