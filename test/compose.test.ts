@@ -135,13 +135,14 @@ const SEARCH_ATTRIBUTES = {
 };
 
 describe('docker-compose.yml', () => {
-  it('is a compose-spec file with the seven services', () => {
+  it('is a compose-spec file with the eight services', () => {
     expect(compose.version).toBeUndefined();
     expect(Object.keys(services).sort()).toEqual([
       'minio',
       'minio-setup',
       'postgres',
       'temporal',
+      'temporal-schema',
       'temporal-setup',
       'temporal-ui',
       'worker',
@@ -149,7 +150,11 @@ describe('docker-compose.yml', () => {
     expect(service('minio').image).toMatch(/^minio\/minio:RELEASE\./);
     expect(service('minio-setup').image).toMatch(/^minio\/mc:RELEASE\./);
     expect(service('postgres').image).toBe('postgres:16');
-    expect(service('temporal').image).toMatch(/^temporalio\/(auto-setup|server):1\.\d+\.\d+$/);
+    // Temporal's maintained server image (auto-setup is no longer built), and admin-tools of the same version.
+    expect(service('temporal').image).toMatch(/^temporalio\/server:1\.\d+\.\d+$/);
+    const version = service('temporal').image!.split(':')[1]!;
+    for (const name of ['temporal-schema', 'temporal-setup'])
+      expect(service(name).image).toMatch(new RegExp(`^temporalio/admin-tools:${version}(-|$)`));
     expect(service('temporal-ui').image).toMatch(/^temporalio\/ui:2\.\d+\.\d+$/);
     expect(service('temporal-setup').image).toMatch(/^temporalio\/admin-tools:1\.\d+\.\d+/);
     const build = service('worker').build;
@@ -170,13 +175,15 @@ describe('docker-compose.yml', () => {
     // The check names the same user and database the image creates.
     expect(healthTest('postgres')).toContain(`-U ${env.POSTGRES_USER}`);
     expect(healthTest('postgres')).toContain(`-d ${env.POSTGRES_DB}`);
-    expect(healthTest('temporal')).toMatch(/\btemporal operator cluster health\b|\btctl\b.*\bcluster health\b/);
-    // The server binds the container's address, not loopback, so the check must dial the service.
-    expect(healthTest('temporal')).toMatch(/--address temporal:7233\b/);
+    // The server image has no Temporal CLI: the check is that the frontend's port is open, on
+    // loopback, which the server listens on only when bound to every address.
+    expect(healthTest('temporal')).toMatch(/\bnc -z localhost 7233\b/);
+    expect(envOf('temporal').BIND_ON_IP).toBe('0.0.0.0');
   });
 
   it('starts services only after what they need is healthy or done', () => {
-    expect(dependsOn('temporal')).toEqual({ postgres: 'service_healthy' });
+    expect(dependsOn('temporal-schema')).toEqual({ postgres: 'service_healthy' });
+    expect(dependsOn('temporal')).toEqual({ postgres: 'service_healthy', 'temporal-schema': 'service_completed_successfully' });
     expect(dependsOn('temporal-setup')).toEqual({ temporal: 'service_healthy' });
     expect(Object.keys(dependsOn('temporal-ui'))).toEqual(['temporal']);
     expect(dependsOn('worker')).toEqual({
@@ -238,7 +245,7 @@ describe('docker-compose.yml', () => {
       expect(url.port).toBe('5432');
       const db = url.pathname.slice(1);
       expect(db).toBe(pg.POSTGRES_DB);
-      // Temporal's databases (auto-setup's defaults when unset) are separate from the cost ledger.
+      // Temporal's databases (the server's defaults when unset) are separate from the cost ledger.
       const t = envOf('temporal', host);
       expect([t.DBNAME ?? 'temporal', t.VISIBILITY_DBNAME ?? 'temporal_visibility']).not.toContain(db);
     }
@@ -298,6 +305,37 @@ describe('docker-compose.yml', () => {
     expect(seconds(worker.stop_grace_period ?? '10s')).toBeGreaterThanOrEqual(30);
   });
 
+  it("creates and migrates the server's two databases before it starts, as postgres's user", () => {
+    for (const host of [{}, { POSTGRES_PASSWORD: 'another-password' }] as Env[]) {
+      const job = service('temporal-schema');
+      const script = (job.command as string[]).map((c) => interpolate(c, host)).join('\n');
+      const t = envOf('temporal', host);
+      const pg = envOf('postgres', host);
+      // Every temporal-sql-tool run goes through one function with the server's connection.
+      const tool = /sql\(\) \{ temporal-sql-tool (.*) "\$@"; \}/.exec(script)?.[1] ?? '';
+      expect(tool).toContain(`--plugin ${t.DB}`);
+      expect(tool).toContain(`--ep ${t.POSTGRES_SEEDS}`);
+      expect(tool).toContain(`-p ${t.DB_PORT}`);
+      expect(tool).toContain(`-u ${t.POSTGRES_USER}`);
+      // temporal-sql-tool reads the password from SQL_PASSWORD.
+      expect(envOf('temporal-schema', host).SQL_PASSWORD).toBe(pg.POSTGRES_PASSWORD);
+      const steps = script.split('\n').filter((l) => l.trim().startsWith('sql --db'));
+      const schemaDir = /schema=(\S+)/.exec(script)?.[1];
+      expect(schemaDir).toBe('/etc/temporal/schema/postgresql/v12');
+      for (const [db, kind] of [
+        [t.DBNAME, 'temporal'],
+        [t.VISIBILITY_DBNAME, 'visibility'],
+      ] as const) {
+        expect(steps.map((l) => l.trim()).filter((l) => l.startsWith(`sql --db ${db} `))).toEqual([
+          `sql --db ${db} create`,
+          `sql --db ${db} setup-schema -v 0.0`,
+          `sql --db ${db} update-schema -d "$schema/${kind}/versioned"`,
+        ]);
+      }
+      expect(script).toMatch(/^set -eu$/m);
+    }
+  });
+
   it("registers exactly clipflow's search attributes in the worker's namespace", () => {
     const setup = service('temporal-setup');
     const script = [setup.entrypoint, setup.command]
@@ -320,10 +358,13 @@ describe('docker-compose.yml', () => {
       for (const [i, n] of names.entries()) registered[n] = types[i]!;
     }
     expect(registered).toEqual(SEARCH_ATTRIBUTES);
-    expect([...namespaces]).toEqual([envOf('worker').TEMPORAL_NAMESPACE]);
-    expect(envOf('temporal').DEFAULT_NAMESPACE ?? 'default').toBe(envOf('worker').TEMPORAL_NAMESPACE);
-    // The setup job waits for the namespace instead of failing while auto-setup registers it.
-    expect(script).toMatch(/until temporal operator search-attribute list --namespace default/);
+    const namespace = envOf('worker').TEMPORAL_NAMESPACE!;
+    expect([...namespaces]).toEqual([namespace]);
+    // The server image registers no namespace: the setup job does, unless it exists, and waits for it.
+    expect(script).toContain(`temporal operator namespace describe --namespace ${namespace} >/dev/null 2>&1 ||`);
+    expect(script).toContain(`temporal operator namespace create --namespace ${namespace}`);
+    expect(script).toMatch(new RegExp(`until temporal operator search-attribute list --namespace ${namespace}\\b`));
+    expect(script.indexOf('namespace create')).toBeLessThan(script.indexOf('search-attribute create'));
   });
 });
 
