@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { PGlite, types } from '@electric-sql/pglite';
@@ -33,11 +34,21 @@ export async function openCostPglite(dataDir: string): Promise<PGlite> {
 
 const HOLDER_FILE = 'clipflow.pid';
 
+/**
+ * How long a holder may take to let go: the tracker process of a SIGKILLed worker closes the
+ * database as it notices, while a replacement worker may already be starting.
+ */
+const HOLDER_EXIT_WAIT_MS = 10_000;
+
 /** Claims the directory for this process, unless another living process has it. */
 async function holdDirectory(dir: string): Promise<void> {
   const file = path.join(dir, HOLDER_FILE);
   const holder = Number(await readFile(file, 'utf8').catch(() => ''));
-  if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && isAlive(holder)) {
+  const heldByOther = () => Number.isInteger(holder) && holder > 0 && holder !== process.pid && isAlive(holder);
+  for (const deadline = Date.now() + HOLDER_EXIT_WAIT_MS; heldByOther() && Date.now() < deadline; ) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  if (heldByOther()) {
     throw new Error(
       `the embedded cost database ${dir} is open in process ${holder}, and PGlite serves one process: ` +
         'give each worker its own CLIPFLOW_DATA_DIR, or let the workers share PostgreSQL through DATABASE_URL',
@@ -49,9 +60,19 @@ async function holdDirectory(dir: string): Promise<void> {
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  return !isZombie(pid);
+}
+
+/** An exited process not yet reaped (an orphaned tracker process, where nothing reaps) holds nothing. */
+function isZombie(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
+  } catch {
+    return false;
   }
 }
 
