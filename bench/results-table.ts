@@ -145,6 +145,7 @@ function memory(m: MemoryResult): string[] {
     row('---', '---'),
     row('worker RSS, idle before the jobs', mib(f.idleRssMiB)),
     row(`all ${int(inFlight)} clips in flight after`, s(f.rampMs, 1)),
+    row('predictions created by the end (more than the clips when activities were retried)', int(f.reached)),
     row('worker RSS in flight, median / max', `${mib(f.rssMiB.median)} / ${mib(f.rssMiB.max)}`),
     row('worker peak RSS', mib(f.peakRssMiB)),
     row('RSS per in-flight clip (median in flight − idle) / clips', `${f.rssPerClipKiB.toFixed(1)} KiB`),

@@ -52,7 +52,7 @@ export interface MemoryResult {
   inFlight: {
     /** Worker RSS once ready, before any job. */
     idleRssMiB: number;
-    /** Predictions created when sampling began, and the most seen. */
+    /** Predictions created by the end of sampling: above inFlight when activities were retried. */
     reached: number;
     rampMs: number;
     rssMiB: Summary;
@@ -70,11 +70,18 @@ function processMemory(pid: number): ProcessMemory {
   return { peakRssMiB: MiB(procStatusKb(pid, 'VmHWM')), rssMiB: MiB(procStatusKb(pid, 'VmRSS')) };
 }
 
+/** What a child process is, for the table: node names its main thread "MainThread". */
+function describeChild(pid: number, command: string): string {
+  const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  if (cmdline.includes('pglite-process-main')) return 'cost tracker';
+  return command;
+}
+
 /** The worker's own child processes (ffprobe runs are short-lived; a tracker process stays). */
 function childMemory(pid: number): (ProcessMemory & { command: string })[] {
   return childPids(pid).flatMap((c) => {
     try {
-      return [{ command: c.command, ...processMemory(c.pid) }];
+      return [{ command: describeChild(c.pid, c.command), ...processMemory(c.pid) }];
     } catch {
       return [];
     }
