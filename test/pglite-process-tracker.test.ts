@@ -52,13 +52,16 @@ const isAlive = (pid: number) => {
 const entry = (clipIndex: number, key: string) => ({ jobId: 'job', stage: 'video', clipIndex, key, amountMicroUsd: 5 as MicroUsd });
 
 describe('the embedded cost tracker in its own process', () => {
-  it('runs PGlite with --liftoff-only outside this process, and keeps what it recorded when SIGKILLed', async () => {
+  it('runs PGlite with --liftoff-only outside this process, outlives SIGINT, and keeps what it recorded when SIGKILLed', async () => {
     const dir = await dataDir();
     const tracker = await createCostTracker({ dataDir: dir });
     try {
       expect(await tracker.record(entry(0, 'a'))).toBe(true);
       const [child] = trackerProcesses(process.pid);
       expect(child?.cmdline).toContain('--liftoff-only');
+      // Ctrl-C reaches the whole process group; the tracker stays for the worker's last records.
+      process.kill(child!.pid, 'SIGINT');
+      expect(await tracker.record(entry(2, 'c'))).toBe(true);
       process.kill(child!.pid, 'SIGKILL');
       await until('the tracker process to die', () => !isAlive(child!.pid));
       // A call sent as the process dies fails (an activity would retry it); then a new tracker
@@ -66,7 +69,7 @@ describe('the embedded cost tracker in its own process', () => {
       const retried = () => tracker.record(entry(0, 'a')).catch(() => tracker.record(entry(0, 'a')));
       expect(await retried()).toBe(false);
       expect(await tracker.record(entry(1, 'b'))).toBe(true);
-      expect(await tracker.getTotalCost('job')).toBe(10);
+      expect(await tracker.getTotalCost('job')).toBe(15);
       expect(trackerProcesses(process.pid).map((c) => c.pid)).not.toContain(child!.pid);
     } finally {
       await tracker.close();

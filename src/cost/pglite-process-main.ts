@@ -20,6 +20,9 @@ try {
   process.once('disconnect', () => {
     void tracker.close().finally(() => process.exit(0));
   });
+  // Ctrl-C reaches the whole process group: the worker then finishes its running clips, and
+  // records their costs here, before it lets go of this process.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => undefined);
   process.on('message', (request: TrackerRequest) => {
     const run = () => {
       switch (request.method) {
