@@ -1,0 +1,35 @@
+import type { TaskBook } from './fake-tasks.js';
+
+/**
+ * Runs a fake provider API until SIGINT/SIGTERM, printing its URL, for trying a worker against it
+ * by hand (`npm run fake-runway`, `npm run fake-fal`). Port: argv[2] or `<PREFIX>_PORT`.
+ */
+export async function runFakeCli(
+  name: string,
+  defaultPort: number,
+  start: (port: number) => Promise<{ url: string; book: TaskBook; close(): Promise<void> }>,
+): Promise<void> {
+  const variable = `FAKE_${name.toUpperCase()}_PORT`;
+  const port = Number(process.argv[2] ?? process.env[variable] ?? defaultPort);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    console.error(`invalid port: ${process.argv[2] ?? process.env[variable]}`);
+    process.exit(2);
+  }
+  const fake = await start(port);
+  console.log(fake.url);
+  let closing = false;
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(signal, () => {
+      if (closing) return;
+      closing = true;
+      const { book } = fake;
+      console.error(
+        `fake ${name}: ${signal}, ${book.acceptedCreates().length} tasks created, ${book.cancels.length} cancels, at most ${book.maxInFlight} in flight; closing`,
+      );
+      fake.close().then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
+    });
+  }
+}
