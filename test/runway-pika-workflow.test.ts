@@ -136,6 +136,20 @@ const slowFor =
   (ctx) =>
     ctx.route === 'create' && clips.includes(ctx.clip) ? { kind: 'task', latencyMs: ms } : undefined;
 
+/** Waits until 3 tasks are in flight at the fake, each heartbeated to the server (a prediction id ends with its task id). */
+function threeHeartbeated(fake: Fake, h: Harness, jobId: string): Promise<string[]> {
+  return until(
+    '3 tasks in flight, each heartbeated',
+    async () => {
+      const ids = fake.book.inFlight().map((t) => t.id);
+      if (ids.length < 3) return undefined;
+      const beaten = await heartbeatedPredictions(h, jobId);
+      return ids.every((id) => beaten.some((b) => b.endsWith(id))) ? ids : undefined;
+    },
+    TIMEOUT_MS,
+  );
+}
+
 describe.each(TARGETS)('generateClips on $provider (fake API)', (target) => {
   it('a job end to end: clips validated, the reference image reached the provider, each cost recorded once, report right', async () => {
     const { fake, h } = await setUp(target);
@@ -193,16 +207,7 @@ describe.each(TARGETS)('generateClips on $provider (fake API)', (target) => {
       await first.ready(TIMEOUT_MS);
       const jobId = uniqueName(`${target.provider}-crash`);
       const job = await h.clipflow.start({ jobId, clipPrompts: clipPrompts(6, target.durationS), options: { concurrency: 3 } });
-      const runningAtKill = await until(
-        '3 tasks in flight, each heartbeated',
-        async () => {
-          const running = fake.book.inFlight().map((t) => t.id);
-          if (running.length < 3) return undefined;
-          const beaten = await heartbeatedPredictions(h, jobId);
-          return running.every((id) => beaten.some((b) => b.endsWith(id))) ? running : undefined;
-        },
-        TIMEOUT_MS,
-      );
+      const runningAtKill = await threeHeartbeated(fake, h, jobId);
       await first.kill();
       const result = await h.worker.runUntil(job.result());
 
@@ -226,16 +231,7 @@ describe.each(TARGETS)('generateClips on $provider (fake API)', (target) => {
     const jobId = uniqueName(`${target.provider}-cancel`);
     const { err, cancelledAt, running } = await h.worker.runUntil(async () => {
       const job = await h.clipflow.start({ jobId, clipPrompts: clipPrompts(4, target.durationS), options: { concurrency: 3 } });
-      const running = await until(
-        '3 tasks in flight, each heartbeated',
-        async () => {
-          const ids = fake.book.inFlight().map((t) => t.id);
-          if (ids.length < 3) return undefined;
-          const beaten = await heartbeatedPredictions(h, jobId);
-          return ids.every((id) => beaten.some((b) => b.endsWith(id))) ? ids : undefined;
-        },
-        TIMEOUT_MS,
-      );
+      const running = await threeHeartbeated(fake, h, jobId);
       const cancelledAt = Date.now();
       await job.cancel();
       const err = await within(30_000, 'the cancelled job', job.result()).catch((e: unknown) => e);

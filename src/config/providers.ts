@@ -55,13 +55,19 @@ const VIDEO = { shortSide: 720, fps: 24, minShortSide: 720, minSizeBytes: 100_00
 
 const DEFAULT_PROVIDER: Record<Environment, ProviderName> = { development: 'local', production: 'replicate' };
 
-/** Each provider's default model and fallback model, used when VIDEO_MODEL / VIDEO_FALLBACK_MODEL are unset. */
-const PROVIDER_MODELS: Record<ProviderName, { model: string; fallbackModel?: string }> = {
-  local: { model: 'clipflow/local-ffmpeg' },
-  replicate: { model: 'minimax/video-01', fallbackModel: 'wavespeedai/wan-2.1-t2v-720p' },
+/** Each provider's default model, used when VIDEO_MODEL is unset. */
+const DEFAULT_MODEL: Record<ProviderName, string> = {
+  local: 'clipflow/local-ffmpeg',
+  replicate: 'minimax/video-01',
   // gen4.5 makes clips from text and from an image; gen4_turbo only from an image.
-  runway: { model: 'gen4.5' },
-  pika: { model: 'fal-ai/pika/v2.2' },
+  runway: 'gen4.5',
+  pika: 'fal-ai/pika/v2.2',
+};
+
+/** The fallback model an environment sets by default, per provider, when VIDEO_FALLBACK_MODEL is unset. */
+const DEFAULT_FALLBACK_MODEL: Record<Environment, Partial<Record<ProviderName, string>>> = {
+  development: {},
+  production: { replicate: 'wavespeedai/wan-2.1-t2v-720p' },
 };
 
 export const PROVIDER_NAMES = ['local', 'replicate', 'runway', 'pika'] as const satisfies readonly ProviderName[];
@@ -93,9 +99,8 @@ type ProvidersEnv = z.infer<typeof providersEnv>;
 
 export function generationSettings(e: ProvidersEnv, environment: Environment): GenerationSettings {
   const provider = e.VIDEO_PROVIDER ?? DEFAULT_PROVIDER[environment];
-  const defaults = PROVIDER_MODELS[provider];
   // An empty VIDEO_FALLBACK_MODEL switches the fallback off.
-  const fallback = e.VIDEO_FALLBACK_MODEL ?? defaults.fallbackModel;
+  const fallback = e.VIDEO_FALLBACK_MODEL ?? DEFAULT_FALLBACK_MODEL[environment][provider];
   const fallbackProvider = e.VIDEO_FALLBACK_PROVIDER ?? provider;
   if (fallbackProvider !== provider) {
     throw invalid(
@@ -105,7 +110,7 @@ export function generationSettings(e: ProvidersEnv, environment: Environment): G
   }
   return {
     provider,
-    model: e.VIDEO_MODEL ?? defaults.model,
+    model: e.VIDEO_MODEL ?? DEFAULT_MODEL[provider],
     fallbackProvider,
     shortSide: e.VIDEO_SHORT_SIDE ?? VIDEO.shortSide,
     minShortSide: e.VIDEO_MIN_SHORT_SIDE ?? VIDEO.minShortSide,

@@ -6,6 +6,7 @@ import {
   sendBytes,
   sendJson,
   serve,
+  serveOutput,
   TaskBook,
   type FakeTask,
   type TaskBookOptions,
@@ -77,12 +78,7 @@ export async function startFakeFal(options: FakeFalOptions): Promise<FakeFal> {
       }
       const file = uploads.get(`${origin}${path}`);
       if (req.method === 'GET' && file) return sendBytes(res, file.bytes, file.contentType);
-      const delivery = /^\/delivery\/([^/]+)\/output\.mp4$/.exec(path);
-      if (req.method === 'GET' && delivery) {
-        return book.tasks.get(delivery[1] ?? '')?.state === 'succeeded'
-          ? sendBytes(res, video, 'video/mp4')
-          : sendJson(res, 404, { detail: 'Not found' });
-      }
+      if (serveOutput(req, res, book, video)) return;
 
       if (!authorized) return sendJson(res, 401, { detail: 'Unauthorized' });
       if (req.method === 'POST' && path === '/storage/upload/initiate') {

@@ -2,12 +2,13 @@ import type { TaskBook } from './fake-tasks.js';
 
 /**
  * Runs a fake provider API until SIGINT/SIGTERM, printing its URL, for trying a worker against it
- * by hand (`npm run fake-runway`, `npm run fake-fal`). Port: argv[2] or `<PREFIX>_PORT`.
+ * by hand (`npm run fake-replicate`, `fake-runway`, `fake-fal`). Port: argv[2] or `<PREFIX>_PORT`.
  */
 export async function runFakeCli(
   name: string,
   defaultPort: number,
-  start: (port: number) => Promise<{ url: string; book: TaskBook; close(): Promise<void> }>,
+  /** Starts the fake; its summary (what it saw) is printed as it closes. */
+  start: (port: number) => Promise<{ url: string; close(): Promise<void>; summary(): string }>,
 ): Promise<void> {
   const variable = `FAKE_${name.toUpperCase()}_PORT`;
   const port = Number(process.argv[2] ?? process.env[variable] ?? defaultPort);
@@ -22,14 +23,15 @@ export async function runFakeCli(
     process.on(signal, () => {
       if (closing) return;
       closing = true;
-      const { book } = fake;
-      console.error(
-        `fake ${name}: ${signal}, ${book.acceptedCreates().length} tasks created, ${book.cancels.length} cancels, at most ${book.maxInFlight} in flight; closing`,
-      );
+      console.error(`fake ${name}: ${signal}, ${fake.summary()}; closing`);
       fake.close().then(
         () => process.exit(0),
         () => process.exit(1),
       );
     });
   }
+}
+
+export function describeBook(book: TaskBook): string {
+  return `${book.acceptedCreates().length} tasks created, ${book.cancels.length} cancels, at most ${book.maxInFlight} in flight`;
 }

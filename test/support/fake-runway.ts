@@ -3,9 +3,9 @@ import {
   clipOfPrompt,
   fakeVideo,
   sendBehavior,
-  sendBytes,
   sendJson,
   serve,
+  serveOutput,
   TaskBook,
   type FakeRequest,
   type FakeTask,
@@ -93,12 +93,7 @@ export async function startFakeRunway(options: FakeRunwayOptions): Promise<FakeR
       const path = req.url.pathname;
       const authorized = req.headers.authorization === `Bearer ${options.token}`;
       requests.push({ method: req.method, path, authorized });
-      const delivery = /^\/delivery\/([^/]+)\/output\.mp4$/.exec(path);
-      if (req.method === 'GET' && delivery) {
-        return book.tasks.get(delivery[1] ?? '')?.state === 'succeeded'
-          ? sendBytes(res, video, 'video/mp4')
-          : sendJson(res, 404, { error: 'Not found' });
-      }
+      if (serveOutput(req, res, book, video)) return;
       if (!authorized) return sendJson(res, 401, { error: 'Invalid API key' });
       if (req.headers['x-runway-version'] !== '2024-11-06') return sendJson(res, 400, { error: 'X-Runway-Version header is required' });
       if (req.method === 'POST' && path === '/v1/image_to_video') return create(req, res, true);

@@ -187,6 +187,15 @@ export function sendBytes(res: ServerResponse, bytes: Buffer, contentType: strin
   res.end(bytes);
 }
 
+/** Serves `GET /delivery/{task}/output.mp4`, the output URL both fakes give; false for any other request. */
+export function serveOutput(req: FakeRequest, res: ServerResponse, book: TaskBook, video: Buffer): boolean {
+  const delivery = /^\/delivery\/([^/]+)\/output\.mp4$/.exec(req.url.pathname);
+  if (req.method !== 'GET' || !delivery) return false;
+  if (book.tasks.get(delivery[1] ?? '')?.state === 'succeeded') sendBytes(res, video, 'video/mp4');
+  else sendJson(res, 404, { error: 'Not found' });
+  return true;
+}
+
 /** The real MP4 every succeeded task outputs: 1280x720, 24 fps, 2 s, rendered once per process. */
 export function fakeVideo(): Promise<Buffer> {
   return renderFakeOutput({ durationS: 2, width: 1280, height: 720, fps: 24 });
