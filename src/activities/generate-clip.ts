@@ -25,7 +25,8 @@ export interface GenerateClipProgress extends ClipAttempts {
   predictionId?: string;
   /**
    * Epoch ms from which a prediction of this clip may exist that no attempt recorded (its worker
-   * died between the create and the heartbeat carrying the id): set just before each create.
+   * died between the create and the heartbeat carrying the id): set just before each create, and
+   * when a generation ends.
    */
   creatingSince?: number;
   /** Predictions of this clip whose generations have ended, never to be taken up again. */
@@ -249,7 +250,7 @@ export function createGenerateClip(deps: Pick<ActivityDeps, 'provider' | 'probe'
         clip.generations += 1;
         if (clip.predictionId) clip.ended = [...(clip.ended ?? []), clip.predictionId].slice(-MAX_ENDED);
         delete clip.predictionId;
-        delete clip.creatingSince;
+        clip.creatingSince = Date.now();
         ctx.heartbeat({ ...clip });
       }
       const failure = toApplicationFailure(err, { details: [attempts()], exhausted: clip.generations >= input.maxGenerations });

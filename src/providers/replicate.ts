@@ -65,6 +65,8 @@ export interface ReplicateProviderOptions {
   requestTimeoutMs?: number;
 }
 
+/** Pages of the prediction list searched for an unrecorded prediction (100 a page). */
+const LIST_PAGES = 20;
 /** Downloading an output gives up after this long. */
 const DOWNLOAD_TIMEOUT_MS = 600_000;
 /** The part of Replicate's prediction object clipflow reads. */
@@ -181,9 +183,13 @@ export function createReplicateProvider(options: ReplicateProviderOptions): Vide
     return { modelName, version };
   }
 
-  /** Predictions created through the API at or after `sinceMs`, newest first, as the list gives them. */
+  /**
+   * Predictions created at or after `sinceMs`, newest first, as the list gives them; at most
+   * LIST_PAGES pages, so that a busy account costs a bounded search.
+   */
   async function listedSince(sinceMs: number): Promise<ReplicatePrediction[]> {
     const found: ReplicatePrediction[] = [];
+    let pages = 0;
     try {
       for await (const page of replicate.paginate(() => replicate.predictions.list())) {
         for (const raw of page as ReplicatePrediction[]) {
@@ -191,6 +197,7 @@ export function createReplicateProvider(options: ReplicateProviderOptions): Vide
           if (!(created >= sinceMs)) return found;
           found.push(raw);
         }
+        if (++pages >= LIST_PAGES) return found;
       }
     } catch (err) {
       throw fail('list', err);
