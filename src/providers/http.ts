@@ -12,7 +12,7 @@ import { ClipflowError, FailureType } from '../shared/failures.js';
  * Retry-After read and capped, secrets masked, outputs downloaded under a size cap.
  */
 
-export type Operation = 'create' | 'get' | 'cancel' | 'upload' | 'download';
+export type Operation = 'create' | 'get' | 'cancel' | 'upload' | 'download' | 'list';
 
 /** Words providers use when they refuse a prompt, an image or an output for their content rules. */
 export const CONTENT_POLICY = /nsfw|content[\s_-]*(?:policy|moderation|filter)|safety|flagged|sensitive content|\(E005\)/i;
