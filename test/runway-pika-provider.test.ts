@@ -18,6 +18,7 @@ import { startFakeFal, type FakeFal } from './support/fake-fal.js';
 import { startFakeRunway, type FakeRunway } from './support/fake-runway.js';
 import { taskBehaviors, type BehaveFn } from './support/fake-tasks.js';
 import { makeImage } from './support/images.js';
+import { predictionRequest } from './support/prediction-request.js';
 import { until } from './support/wait.js';
 
 const RUNWAY_SECRET = 'key_runway_SECRET_0123456789abcdef';
@@ -55,20 +56,7 @@ let clip = 100;
 /** A request for a clip no other test uses, so the fakes' per-clip counts are this test's alone. */
 function request(overrides: Partial<PredictionRequest> = {}): PredictionRequest {
   const clipIndex = clip++;
-  return {
-    jobId: 'job-1',
-    clipIndex,
-    attempt: 1,
-    model: 'gen4.5',
-    prompt: `clip ${clipIndex}: a lighthouse at dawn`,
-    durationS: 5,
-    aspectRatio: '16:9',
-    width: 1280,
-    height: 720,
-    fps: 24,
-    deadlineS: 300,
-    ...overrides,
-  };
+  return predictionRequest({ clipIndex, model: 'gen4.5', prompt: `clip ${clipIndex}: a lighthouse at dawn`, ...overrides });
 }
 
 async function settle(provider: VideoProvider, started: Prediction): Promise<Prediction> {
