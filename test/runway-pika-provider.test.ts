@@ -16,7 +16,7 @@ import { createRunwayProvider, failureOfTask } from '../src/providers/runway.js'
 import { ClipflowError, FailureType } from '../src/shared/failures.js';
 import { startFakeFal, type FakeFal } from './support/fake-fal.js';
 import { startFakeRunway, type FakeRunway } from './support/fake-runway.js';
-import { taskBehaviors, type BehaveFn } from './support/fake-tasks.js';
+import { taskBehaviors, type BehaveFn, type TaskBehavior } from './support/fake-tasks.js';
 import { makeImage } from './support/images.js';
 import { predictionRequest } from './support/prediction-request.js';
 import { until } from './support/wait.js';
@@ -111,12 +111,28 @@ describe('runway provider against the fake Runway API', () => {
     expect(runway.book.createsOf(req.clipIndex)).toEqual([]);
   });
 
-  it('maps answers through the table, one request each: unknown model, 401, 500, 429 with Retry-After (capped)', async () => {
+  it('maps answers through the table, one request each: unknown model, 401, other 400s, moderation, 500, 429 with Retry-After (capped)', async () => {
     const unknown = request({ model: 'gen9_imaginary' });
     expect((await failure(runwayProvider().start(unknown))).type).toBe(FailureType.ModelUnavailable);
 
-    const cases = [
+    const cases: { behavior: TaskBehavior; type: FailureType; retryAfterMs: number | undefined; cap: number }[] = [
       { behavior: taskBehaviors.unauthorized(), type: FailureType.Auth, retryAfterMs: undefined, cap: 60 },
+      {
+        behavior: {
+          kind: 'http',
+          status: 400,
+          body: { error: 'Validation of body failed', issues: [{ path: ['ratio'], message: 'Invalid enum value' }] },
+        },
+        type: FailureType.InvalidInput,
+        retryAfterMs: undefined,
+        cap: 60,
+      },
+      {
+        behavior: { kind: 'http', status: 400, body: { error: 'The prompt was rejected by content moderation.' } },
+        type: FailureType.ContentRejected,
+        retryAfterMs: undefined,
+        cap: 60,
+      },
       { behavior: taskBehaviors.serverError(500), type: FailureType.ProviderFailed, retryAfterMs: undefined, cap: 60 },
       { behavior: taskBehaviors.rateLimited(7), type: FailureType.RateLimited, retryAfterMs: 7_000, cap: 60 },
       { behavior: taskBehaviors.rateLimited(36_000), type: FailureType.RateLimited, retryAfterMs: 2_000, cap: 2 },

@@ -1,7 +1,16 @@
 import RunwayML from '@runwayml/sdk';
 import { ClipflowError, FailureType } from '../shared/failures.js';
 import type { AspectRatio } from '../shared/model.js';
-import { answerDetail, downloadOutput, failureForAnswer, maskSecret, readImage, transportFailure, type Operation } from './http.js';
+import {
+  answerDetail,
+  CONTENT_POLICY,
+  downloadOutput,
+  failureForAnswer,
+  maskSecret,
+  readImage,
+  transportFailure,
+  type Operation,
+} from './http.js';
 import type { ModelLimits, Prediction, PredictionStatus, VideoProvider } from './provider.js';
 
 /** What clipflow knows of a Runway model: whether it makes video from text alone, and the `ratio` per aspect ratio. */
@@ -45,6 +54,8 @@ export interface RunwayProviderOptions {
 /** Runway takes images as data URIs up to 5 MB; larger ones go through its upload API. */
 const MAX_DATA_URI_BYTES = 5 * 1024 * 1024;
 
+const UNKNOWN_MODEL = /"path":\["model"\]|\b(?:unknown|invalid|unsupported) model\b/i;
+
 const STATUSES: Readonly<Record<string, PredictionStatus>> = {
   PENDING: 'starting',
   THROTTLED: 'starting',
@@ -82,8 +93,8 @@ export function createRunwayProvider(options: RunwayProviderOptions): VideoProvi
     if (err instanceof ClipflowError) return err;
     if (!(err instanceof RunwayML.APIError) || err.status === undefined) return transportFailure(operation, err, ctx);
     const answer = { status: err.status, retryAfter: err.headers?.get('retry-after'), ...answerDetail(err.error) };
-    // Runway answers an unknown model with a 400 naming the `model` field: the fallback model may be known.
-    if (operation === 'create' && err.status === 400 && /"model"|\bmodel\b/i.test(answer.text)) {
+    // Runway answers an unknown model with a 400 whose issue's path is `model`: the fallback model may be known.
+    if (operation === 'create' && err.status === 400 && UNKNOWN_MODEL.test(answer.text) && !CONTENT_POLICY.test(answer.text)) {
       return new ClipflowError(FailureType.ModelUnavailable, ctx.mask(`runway create failed: HTTP 400: ${answer.detail.slice(0, 500)}`));
     }
     return failureForAnswer(operation, answer, ctx);
