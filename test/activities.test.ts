@@ -19,6 +19,8 @@ import type { CostTracker } from '../src/cost/tracker.js';
 import { VIDEO_STAGE } from '../src/cost/tracker.js';
 import { mediaBinaries } from '../src/media/binaries.js';
 import type { downloadImage } from '../src/media/image-download.js';
+import { createContentCheck } from '../src/media/content-check.js';
+import { createFrameMaker } from '../src/media/frames.js';
 import { checkClip, createProbe } from '../src/media/probe.js';
 import { createLocalProvider } from '../src/providers/local.js';
 import type { VideoProvider } from '../src/providers/provider.js';
@@ -101,6 +103,8 @@ const inStore = (key: string) => path.join(config.outputDir, key);
 function activities(overrides: Partial<ActivityDeps> & { provider: VideoProvider }) {
   return createActivities({
     probe,
+    contentCheck: createContentCheck(media.ffmpeg, config.contentChecks),
+    frames: createFrameMaker(media.ffmpeg),
     costTracker: memoryCostTracker(),
     store: createLocalStore(config.outputDir),
     config,
