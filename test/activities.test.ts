@@ -117,6 +117,11 @@ function clipPrompt(clipIndex: number, extra: Partial<ClipPrompt> = {}): ClipPro
   return { clipIndex, prompt: `clip ${clipIndex}: a lighthouse in a storm`, durationS: 2, aspectRatio: '16:9', ...extra };
 }
 
+/** The record a failed generation leaves in the clip's heartbeat and failure details. */
+function failedAttempt(generation: number, errorType: string) {
+  return { generation, model: FAKE_MODEL, errorType, message: expect.any(String) };
+}
+
 /** Narrows a rejection to the ApplicationFailure the activity must throw. */
 function asFailure(err: unknown): ApplicationFailure {
   expect(err).toBeInstanceOf(ApplicationFailure);
@@ -153,7 +158,7 @@ describe('generateClip', () => {
     const facts = await probe(expected);
     expect(() => checkClip(expected, facts, config.generation)).not.toThrow();
     expect(facts.codec).toBe('h264');
-    expect(await jobFiles(jobId)).toEqual(['clip_002.mp4']); // no .partial left behind
+    expect((await jobFiles(jobId)).sort()).toEqual(['clip_002.mp4', 'posters']); // no .partial left behind
 
     expect(clip).toMatchObject({
       clipIndex: 2,
@@ -394,8 +399,8 @@ describe('generateClip', () => {
     expect(failure.type).toBe('Auth');
     expect(failure.nonRetryable).toBe(true);
     expect(failure.message).toBe('the API token was refused');
-    expect(failure.details).toEqual([{ generations: 1, spentMicroUsd: 0 }]);
-    expect(env.heartbeats).toEqual([{ model: FAKE_MODEL, generations: 1, spentMicroUsd: 0 }]);
+    expect(failure.details).toEqual([{ generations: 1, spentMicroUsd: 0, failedAttempts: [failedAttempt(1, 'Auth')] }]);
+    expect(env.heartbeats).toEqual([{ model: FAKE_MODEL, generations: 1, spentMicroUsd: 0, failedAttempts: [failedAttempt(1, 'Auth')] }]);
   });
 
   it('turns an unexpected error into a retryable ApplicationFailure named after it', async () => {
@@ -413,7 +418,7 @@ describe('generateClip', () => {
 
     expect(failure.type).toBe('TypeError');
     expect(failure.nonRetryable).toBe(false);
-    expect(failure.details).toEqual([{ generations: 1, spentMicroUsd: 0 }]);
+    expect(failure.details).toEqual([{ generations: 1, spentMicroUsd: 0, failedAttempts: [failedAttempt(1, 'TypeError')] }]);
   });
 
   it('fails with ContentRejected (non-retryable) when the prediction ends failed with that type', async () => {
@@ -431,7 +436,7 @@ describe('generateClip', () => {
     expect(failure.type).toBe('ContentRejected');
     expect(failure.nonRetryable).toBe(true);
     expect(failure.message).toBe('prediction r-1 ended failed: flagged as sensitive');
-    expect(failure.details).toEqual([{ generations: 1, spentMicroUsd: 0 }]);
+    expect(failure.details).toEqual([{ generations: 1, spentMicroUsd: 0, failedAttempts: [failedAttempt(1, 'ContentRejected')] }]);
     expect(provider.calls.saveOutput).toEqual([]);
     expect(costTracker.all).toEqual([]);
     expect(await jobFiles(jobId)).toEqual([]);
@@ -450,7 +455,7 @@ describe('generateClip', () => {
     expect(failure.type).toBe('ProviderFailed');
     expect(failure.nonRetryable).toBe(false);
     expect(failure.message).toBe('prediction new-1 ended failed: CUDA out of memory');
-    expect(failure.details).toEqual([{ generations: 1, spentMicroUsd: 0 }]);
+    expect(failure.details).toEqual([{ generations: 1, spentMicroUsd: 0, failedAttempts: [failedAttempt(1, 'ProviderFailed')] }]);
   });
 
   it('makes the failure final once the clip has failed maxGenerations generations on this model', async () => {
@@ -464,7 +469,7 @@ describe('generateClip', () => {
 
     expect(failure.type).toBe('ProviderFailed');
     expect(failure.nonRetryable).toBe(true);
-    expect(failure.details).toEqual([{ generations: 3, spentMicroUsd: 0 }]);
+    expect(failure.details).toEqual([{ generations: 3, spentMicroUsd: 0, failedAttempts: [failedAttempt(3, 'ProviderFailed')] }]);
     expect(provider.calls.start[0]?.attempt).toBe(3);
   });
 
@@ -480,7 +485,7 @@ describe('generateClip', () => {
     expect(failure.type).toBe('ValidationFailed');
     expect(failure.nonRetryable).toBe(false); // a new generation may pass
     // The prediction was paid for although its output was refused.
-    expect(failure.details).toEqual([{ generations: 1, spentMicroUsd: 250_000 }]);
+    expect(failure.details).toEqual([{ generations: 1, spentMicroUsd: 250_000, failedAttempts: [failedAttempt(1, 'ValidationFailed')] }]);
     expect(failure.message).toContain('short side 240 px (320x240) is under 720 px');
     expect(failure.message).toMatch(/duration [\d.]+ s is under 1 s/);
     expect(failure.message).toMatch(/size \d+ B is under 100000 B/);
@@ -488,7 +493,7 @@ describe('generateClip', () => {
     // the generation has ended, and the retry makes a new one.
     expect(env.heartbeats).toEqual([
       { predictionId: 'v-1', model: FAKE_MODEL, generations: 0, spentMicroUsd: 0 },
-      { model: FAKE_MODEL, generations: 1, spentMicroUsd: 250_000 },
+      { model: FAKE_MODEL, generations: 1, spentMicroUsd: 250_000, failedAttempts: [failedAttempt(1, 'ValidationFailed')] },
     ]);
 
     expect(existsSync(inStore(clipKey(jobId, 3)))).toBe(false);
@@ -542,10 +547,10 @@ describe('generateClip', () => {
       );
 
       expect(failure.type).toBe('ValidationFailed');
-      expect(failure.details).toEqual([{ generations: 2, spentMicroUsd: 500_000 }]);
+      expect(failure.details).toEqual([{ generations: 2, spentMicroUsd: 500_000, failedAttempts: [failedAttempt(2, 'ValidationFailed')] }]);
       expect(env.heartbeats).toEqual([
         { predictionId: 'v-2', model: FAKE_MODEL, generations: 1, spentMicroUsd: 250_000 },
-        { model: FAKE_MODEL, generations: 2, spentMicroUsd: 500_000 },
+        { model: FAKE_MODEL, generations: 2, spentMicroUsd: 500_000, failedAttempts: [failedAttempt(2, 'ValidationFailed')] },
       ]);
       expect(costTracker.all).toEqual([
         { jobId, stage: VIDEO_STAGE, clipIndex: 3, key: 'v-2', amountMicroUsd: 250_000, model: FAKE_MODEL },
@@ -572,8 +577,10 @@ describe('generateClip', () => {
 
       expect(failure.type).toBe('Auth');
       expect(failure.nonRetryable).toBe(true);
-      expect(failure.details).toEqual([{ generations: 2, spentMicroUsd: 100_000 }]);
-      expect(env.heartbeats).toEqual([{ model: FAKE_MODEL, generations: 2, spentMicroUsd: 100_000 }]);
+      expect(failure.details).toEqual([{ generations: 2, spentMicroUsd: 100_000, failedAttempts: [failedAttempt(2, 'Auth')] }]);
+      expect(env.heartbeats).toEqual([
+        { model: FAKE_MODEL, generations: 2, spentMicroUsd: 100_000, failedAttempts: [failedAttempt(2, 'Auth')] },
+      ]);
     });
 
     it('carries from a rejected attempt to the next through the last heartbeat', async () => {
@@ -588,7 +595,7 @@ describe('generateClip', () => {
       const failure = asFailure(
         await rejection(first.run(generateClip, { jobId, clip: clipPrompt(1), model: FAKE_MODEL, maxGenerations: 3 })),
       );
-      expect(failure.details).toEqual([{ generations: 1, spentMicroUsd: 250_000 }]);
+      expect(failure.details).toEqual([{ generations: 1, spentMicroUsd: 250_000, failedAttempts: [failedAttempt(1, 'ValidationFailed')] }]);
 
       // Temporal hands the next attempt the last details heartbeated by the one before.
       const second = activityEnv({ attempt: 2, heartbeatDetails: first.heartbeats.at(-1) });
@@ -771,10 +778,16 @@ describe('writeReport', () => {
     expect(file).toBe(inStore(reportKey(jobId)));
     expect(file).toBe(path.join(config.outputDir, jobId, 'production_report.json'));
     expect(stored.uri).toBe(pathToFileURL(file).href);
-    expect(await jobFiles(jobId)).toEqual(['production_report.json']); // the temp file was renamed away
+    // The temp files were renamed away; report.html and the contact sheet sit beside the JSON.
+    expect((await jobFiles(jobId)).sort()).toEqual(['contact_sheet.jpg', 'production_report.json', 'report.html']);
+    expect(stored.htmlPath).toBe(path.join(config.outputDir, jobId, 'report.html'));
+    expect(stored.contactSheetUri).toBe(pathToFileURL(path.join(config.outputDir, jobId, 'contact_sheet.jpg')).href);
     const report = JSON.parse(await readFile(file, 'utf8'));
     expect(report).toEqual({
       jobId,
+      workflowId: 'test',
+      webUiUrl: 'http://localhost:8233/namespaces/default/workflows/test',
+      contactSheetUri: stored.contactSheetUri,
       totalClips: 4,
       successfulClips: 2,
       failedClips: 2,
@@ -811,6 +824,13 @@ describe('writeReport', () => {
           errorType: null,
           reason: null,
           imageNote: 'reference image not used: HTTP 404',
+          prompt: null,
+          durationS: 2,
+          contentCheck: null,
+          failedAttempts: [],
+          findings: [],
+          posterUri: null,
+          stripUri: null,
         },
         {
           clipIndex: 1,
@@ -827,6 +847,13 @@ describe('writeReport', () => {
           errorType: 'ContentRejected',
           reason: 'content rejected',
           imageNote: null,
+          prompt: null,
+          durationS: null,
+          contentCheck: null,
+          failedAttempts: [],
+          findings: [],
+          posterUri: null,
+          stripUri: null,
         },
         {
           clipIndex: 2,
@@ -843,6 +870,13 @@ describe('writeReport', () => {
           errorType: null,
           reason: null,
           imageNote: null,
+          prompt: null,
+          durationS: 2,
+          contentCheck: null,
+          failedAttempts: [],
+          findings: [],
+          posterUri: null,
+          stripUri: null,
         },
         {
           clipIndex: 3,
@@ -859,6 +893,13 @@ describe('writeReport', () => {
           errorType: 'ValidationFailed',
           reason: 'clip failed validation',
           imageNote: null,
+          prompt: null,
+          durationS: null,
+          contentCheck: null,
+          failedAttempts: [],
+          findings: [],
+          posterUri: null,
+          stripUri: null,
         },
       ],
     });
@@ -901,7 +942,7 @@ describe('writeReport', () => {
       [1, true, 1],
       [2, false, 0],
     ]);
-    expect(await jobFiles(jobId)).toEqual(['production_report.json']);
+    expect((await jobFiles(jobId)).sort()).toEqual(['contact_sheet.jpg', 'production_report.json', 'report.html']);
   });
 });
 

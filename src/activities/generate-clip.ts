@@ -222,11 +222,12 @@ export function createGenerateClip(
     const ctx = Context.current();
     const previous = ctx.info.heartbeatDetails as Partial<GenerateClipProgress> | undefined;
     // What the clip has come to: from this model's earlier attempts, else from earlier models.
+    const failedAttempts = previous?.failedAttempts ?? input.failedAttempts ?? [];
     const clip: GenerateClipProgress = {
       model: input.model,
       generations: previous?.generations ?? 0,
       spentMicroUsd: previous?.spentMicroUsd ?? input.spentMicroUsd ?? 0,
-      failedAttempts: previous?.failedAttempts ?? input.failedAttempts ?? [],
+      ...(failedAttempts.length ? { failedAttempts } : {}),
       ...(previous?.predictionId && previous.model === input.model ? { predictionId: previous.predictionId } : {}),
     };
     const scope = { jobId: input.jobId, clipIndex: input.clip.clipIndex, generation: clip.generations + 1, model: input.model };
@@ -244,7 +245,7 @@ export function createGenerateClip(
       const attempts = (): ClipAttempts => ({
         generations: clip.generations,
         spentMicroUsd: clip.spentMicroUsd,
-        failedAttempts: clip.failedAttempts ?? [],
+        ...(clip.failedAttempts ? { failedAttempts: clip.failedAttempts } : {}),
       });
       // Still a cancellation, now telling the workflow what the clip had cost.
       if (err instanceof CancelledFailure) throw new CancelledFailure(err.message, [attempts()]);
