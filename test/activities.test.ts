@@ -117,6 +117,11 @@ function clipPrompt(clipIndex: number, extra: Partial<ClipPrompt> = {}): ClipPro
   return { clipIndex, prompt: `clip ${clipIndex}: a lighthouse in a storm`, durationS: 2, aspectRatio: '16:9', ...extra };
 }
 
+/** Heartbeats as the states they told, in order: while a clip is checked the same one repeats every second. */
+function distinct(beats: unknown[]): unknown[] {
+  return beats.filter((beat, i) => i === 0 || JSON.stringify(beat) !== JSON.stringify(beats[i - 1]));
+}
+
 /** The record a failed generation leaves in the clip's heartbeat and failure details. */
 function failedAttempt(generation: number, errorType: string) {
   return { generation, model: FAKE_MODEL, errorType, message: expect.any(String) };
@@ -258,7 +263,7 @@ describe('generateClip', () => {
 
     expect(provider.calls.start).toEqual([]);
     expect(provider.calls.get).toEqual(['p-9']);
-    expect(env.heartbeats).toEqual([{ predictionId: 'p-9', model: FAKE_MODEL, generations: 0, spentMicroUsd: 0 }]);
+    expect(distinct(env.heartbeats)).toEqual([{ predictionId: 'p-9', model: FAKE_MODEL, generations: 0, spentMicroUsd: 0 }]);
     expect(existsSync(clip.path!)).toBe(true);
     expect(costTracker.all).toEqual([earlier]); // recorded once, not twice
     // The clip still costs what its prediction cost, though the tracker already had it.
@@ -400,7 +405,9 @@ describe('generateClip', () => {
     expect(failure.nonRetryable).toBe(true);
     expect(failure.message).toBe('the API token was refused');
     expect(failure.details).toEqual([{ generations: 1, spentMicroUsd: 0, failedAttempts: [failedAttempt(1, 'Auth')] }]);
-    expect(env.heartbeats).toEqual([{ model: FAKE_MODEL, generations: 1, spentMicroUsd: 0, failedAttempts: [failedAttempt(1, 'Auth')] }]);
+    expect(distinct(env.heartbeats)).toEqual([
+      { model: FAKE_MODEL, generations: 1, spentMicroUsd: 0, failedAttempts: [failedAttempt(1, 'Auth')] },
+    ]);
   });
 
   it('turns an unexpected error into a retryable ApplicationFailure named after it', async () => {
@@ -491,7 +498,7 @@ describe('generateClip', () => {
     expect(failure.message).toMatch(/size \d+ B is under 100000 B/);
     // A prediction that finished at once is still heartbeated before its output is fetched; then
     // the generation has ended, and the retry makes a new one.
-    expect(env.heartbeats).toEqual([
+    expect(distinct(env.heartbeats)).toEqual([
       { predictionId: 'v-1', model: FAKE_MODEL, generations: 0, spentMicroUsd: 0 },
       { model: FAKE_MODEL, generations: 1, spentMicroUsd: 250_000, failedAttempts: [failedAttempt(1, 'ValidationFailed')] },
     ]);
@@ -548,7 +555,7 @@ describe('generateClip', () => {
 
       expect(failure.type).toBe('ValidationFailed');
       expect(failure.details).toEqual([{ generations: 2, spentMicroUsd: 500_000, failedAttempts: [failedAttempt(2, 'ValidationFailed')] }]);
-      expect(env.heartbeats).toEqual([
+      expect(distinct(env.heartbeats)).toEqual([
         { predictionId: 'v-2', model: FAKE_MODEL, generations: 1, spentMicroUsd: 250_000 },
         { model: FAKE_MODEL, generations: 2, spentMicroUsd: 500_000, failedAttempts: [failedAttempt(2, 'ValidationFailed')] },
       ]);
@@ -578,7 +585,7 @@ describe('generateClip', () => {
       expect(failure.type).toBe('Auth');
       expect(failure.nonRetryable).toBe(true);
       expect(failure.details).toEqual([{ generations: 2, spentMicroUsd: 100_000, failedAttempts: [failedAttempt(2, 'Auth')] }]);
-      expect(env.heartbeats).toEqual([
+      expect(distinct(env.heartbeats)).toEqual([
         { model: FAKE_MODEL, generations: 2, spentMicroUsd: 100_000, failedAttempts: [failedAttempt(2, 'Auth')] },
       ]);
     });
@@ -720,6 +727,17 @@ describe('checkBudget', () => {
 });
 
 describe('writeReport', () => {
+  /** A row's fields from the content check and the prompt, for clips made without them. */
+  const unchecked = (durationS: number | null) => ({
+    prompt: null,
+    durationS,
+    contentCheck: null,
+    failedAttempts: [],
+    findings: [],
+    posterUri: null,
+    stripUri: null,
+  });
+
   function clip(clipIndex: number, extra: Partial<Clip> = {}): Clip {
     return {
       clipIndex,
@@ -824,13 +842,7 @@ describe('writeReport', () => {
           errorType: null,
           reason: null,
           imageNote: 'reference image not used: HTTP 404',
-          prompt: null,
-          durationS: 2,
-          contentCheck: null,
-          failedAttempts: [],
-          findings: [],
-          posterUri: null,
-          stripUri: null,
+          ...unchecked(2),
         },
         {
           clipIndex: 1,
@@ -847,13 +859,7 @@ describe('writeReport', () => {
           errorType: 'ContentRejected',
           reason: 'content rejected',
           imageNote: null,
-          prompt: null,
-          durationS: null,
-          contentCheck: null,
-          failedAttempts: [],
-          findings: [],
-          posterUri: null,
-          stripUri: null,
+          ...unchecked(null),
         },
         {
           clipIndex: 2,
@@ -870,13 +876,7 @@ describe('writeReport', () => {
           errorType: null,
           reason: null,
           imageNote: null,
-          prompt: null,
-          durationS: 2,
-          contentCheck: null,
-          failedAttempts: [],
-          findings: [],
-          posterUri: null,
-          stripUri: null,
+          ...unchecked(2),
         },
         {
           clipIndex: 3,
@@ -893,13 +893,7 @@ describe('writeReport', () => {
           errorType: 'ValidationFailed',
           reason: 'clip failed validation',
           imageNote: null,
-          prompt: null,
-          durationS: null,
-          contentCheck: null,
-          failedAttempts: [],
-          findings: [],
-          posterUri: null,
-          stripUri: null,
+          ...unchecked(null),
         },
       ],
     });

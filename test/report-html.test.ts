@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -7,6 +6,7 @@ import type { Report } from '../src/activities/write-report.js';
 import type { DevServer } from '../src/dev-server/start-dev-server.js';
 import type { GenerateClipsResult } from '../src/shared/model.js';
 import { clipPrompts, startTestServer, uniqueName } from './support/env.js';
+import { launchChromium } from './support/browser.js';
 import { harness, recordClipStarts } from './support/job-runner.js';
 
 /**
@@ -124,19 +124,11 @@ describe('report.html', () => {
   });
 
   it('shows every clip in headless Chromium, plays a video, and is saved as a screenshot', async (ctx) => {
-    let chromium: string;
-    try {
-      chromium = execFileSync('bash', ['scripts/install-chromium.sh'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
-    } catch {
-      console.warn('report.html browser test skipped: Chromium cannot be installed on this machine (scripts/install-chromium.sh)');
+    const browser = await launchChromium('report.html browser test', ['--autoplay-policy=no-user-gesture-required']);
+    if (!browser) {
       ctx.skip();
       return;
     }
-    const { chromium: browserType } = await import('playwright-core');
-    const browser = await browserType.launch({
-      executablePath: chromium,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--autoplay-policy=no-user-gesture-required'],
-    });
     try {
       const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
       // Offline, as a person opens it from the job's folder: any request off this machine fails the test.

@@ -154,6 +154,9 @@ export function createGenerateClip(
     const key = clipKey(jobId, prompt.clipIndex);
     const partial = path.join(scratch, 'output.mp4');
     let paidMicroUsd: number | undefined;
+    // Fetching, decoding to the end and making posters take seconds (more on a busy machine): the
+    // heartbeat goes on meanwhile, or the server would take the attempt for a dead worker's.
+    const beating = setInterval(beat, 1000);
     try {
       await provider.saveOutput(finished, partial, MAX_OUTPUT_BYTES);
       const facts = await probe(partial);
@@ -196,6 +199,8 @@ export function createGenerateClip(
       paidMicroUsd ??= await recordCost(jobId, prompt.clipIndex, finished, prompt.durationS).catch(() => 0);
       clip.spentMicroUsd += paidMicroUsd;
       throw err;
+    } finally {
+      clearInterval(beating);
     }
   }
 

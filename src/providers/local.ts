@@ -232,7 +232,7 @@ export function ffmpegArgs(request: PredictionRequest, output: string, caption?:
  * The filters that spoil the picture from a third of the way in: black (with faint noise, as a
  * camera's black is, so that the clip keeps its size) or one frame held to the end.
  */
-function pictureFault(picture: ContentFault | undefined, durationS: number, fps: number): string {
+export function pictureFault(picture: ContentFault | undefined, durationS: number, fps: number): string {
   const fromS = durationS / 3;
   if (picture === 'black') return `,drawbox=x=0:y=0:w=iw:h=ih:color=black:t=fill:enable='gte(t,${fromS.toFixed(3)})',noise=alls=4:allf=t`;
   if (picture === 'frozen') return `,loop=loop=-1:size=1:start=${Math.round(fromS * fps)}`;
