@@ -480,6 +480,34 @@ describe('generateClip', () => {
     expect(provider.calls.start[0]?.attempt).toBe(3);
   });
 
+  it('rejects a truncated MP4 whose header is intact, and one with no moov box, as ValidationFailed saying what', async () => {
+    const whole = await readFile(goodMp4);
+    const truncated = path.join(scratch, 'truncated.mp4');
+    await writeFile(truncated, whole.subarray(0, Math.floor(whole.length / 3)));
+    // Written with its index last, then cut in half: the moov box never arrived.
+    const moovLast = path.join(scratch, 'moov-last.mp4');
+    await run(media.ffmpeg, ['-hide_banner', '-v', 'error', '-y', '-i', goodMp4, '-c', 'copy', moovLast]);
+    const noMoov = path.join(scratch, 'no-moov.mp4');
+    await writeFile(noMoov, (await readFile(moovLast)).subarray(0, Math.floor(whole.length / 2)));
+
+    for (const [output, said] of [
+      [truncated, /^clip .*\/clip_004\.mp4 failed its content check: decoding stopped at \d\.\d\d s of 2\.00 s \(\d+ frames decoded\)/],
+      [noMoov, /^clip .*\/clip_004\.mp4 is not a readable video: the MP4 has no moov box \(its index\): the file is cut short/],
+    ] as const) {
+      const provider = new FakeProvider({ start: (req) => ({ id: 'cut-1', model: req.model, status: 'succeeded', output }) });
+      const jobId = uniqueName('cut');
+      const failure = asFailure(
+        await rejection(
+          activityEnv().run(activities({ provider }).generateClip, { jobId, clip: clipPrompt(4), model: FAKE_MODEL, maxGenerations: 3 }),
+        ),
+      );
+      expect(failure.type).toBe('ValidationFailed');
+      expect(failure.nonRetryable).toBe(false);
+      expect(failure.message).toMatch(said);
+      expect(await jobFiles(jobId)).toEqual([]);
+    }
+  });
+
   it('rejects an output that fails validation, naming each problem, and leaves no clip file', async () => {
     const provider = new FakeProvider({ start: (req) => ({ id: 'v-1', model: req.model, status: 'succeeded', output: smallMp4 }) });
     const costTracker = memoryCostTracker();

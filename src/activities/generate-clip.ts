@@ -159,13 +159,17 @@ export function createGenerateClip(
     const beating = setInterval(beat, 1000);
     try {
       await provider.saveOutput(finished, partial, MAX_OUTPUT_BYTES);
-      const facts = await probe(partial);
+      // Messages name the clip by its key, not by this attempt's scratch file.
+      const asClip = (err: unknown) => {
+        throw err instanceof ClipflowError ? new ClipflowError(err.type, err.message.replaceAll(partial, `clip ${key}`)) : err;
+      };
+      const facts = await probe(partial).catch(asClip);
       // Paid for once the prediction succeeded, whether or not the clip passes validation.
       paidMicroUsd = await recordCost(jobId, prompt.clipIndex, finished, facts.durationS);
       checkClip(key, facts, config.generation);
-      const check = await contentCheck(partial, facts.durationS).catch((err: unknown) => {
-        throw err instanceof ClipflowError ? new ClipflowError(err.type, `clip ${key} ${err.message}`) : err;
-      });
+      const check = await contentCheck(partial, facts.durationS).catch((err: unknown) =>
+        asClip(err instanceof ClipflowError ? new ClipflowError(err.type, `${partial} ${err.message}`) : err),
+      );
       if (check.findings.length > 0) {
         generation.findings = check.findings;
         throw new ClipflowError(FailureType.ValidationFailed, `clip ${key} failed its content check: ${describeFindings(check.findings)}`);
