@@ -6,7 +6,7 @@ import { actualClipCost, priceFor } from '../cost/prices.js';
 import { VIDEO_STAGE } from '../cost/tracker.js';
 import { frameSize } from '../media/dimensions.js';
 import { checkClip } from '../media/probe.js';
-import type { Prediction, PredictionRequest } from '../providers/provider.js';
+import type { Prediction, PredictionRequest, StartedQuery } from '../providers/provider.js';
 import { TERMINAL_STATUSES } from '../providers/provider.js';
 import { MAX_ATTEMPT_MESSAGE_CHARS, describeFindings, type AttemptRecord, type ContentFinding } from '../shared/content.js';
 import { ClipflowError, FailureType, toApplicationFailure, type ClipAttempts } from '../shared/failures.js';
@@ -24,8 +24,21 @@ export interface GenerateClipProgress extends ClipAttempts {
   model: string;
   /** The running generation's prediction; absent once that generation has ended. */
   predictionId?: string;
+  /**
+   * Epoch ms from which a prediction of this clip may exist that no attempt recorded (its worker
+   * died between the create and the heartbeat carrying the id): set just before each create, and
+   * when a generation ends.
+   */
+  creatingSince?: number;
+  /** Predictions of this clip whose generations have ended, never to be taken up again. */
+  ended?: string[];
 }
 
+/** Leeway for the provider's clock against the worker's when looking for an unrecorded prediction. */
+const CLOCK_SKEW_MS = 30_000;
+
+/** Ended predictions remembered per clip: more than its generations on one model. */
+const MAX_ENDED = 10;
 /** Generated outputs larger than this are refused rather than filling the disk. */
 const MAX_OUTPUT_BYTES = 2_000_000_000;
 
@@ -50,18 +63,31 @@ export function createGenerateClip(
     return file;
   }
 
-  async function resume(progress: GenerateClipProgress): Promise<Prediction | undefined> {
-    if (!progress.predictionId) return undefined;
-    try {
-      const found = await provider.get(progress.predictionId);
-      // A prediction still running or already paid for is taken up again; anything else starts anew.
-      return found.status === 'succeeded' || !TERMINAL_STATUSES.has(found.status) ? found : undefined;
-    } catch (err) {
-      // Only a prediction the provider does not know is replaced; on any other error (rate limit,
-      // outage) this attempt fails and the next one looks again, rather than paying twice.
-      if (err instanceof ClipflowError && err.type === FailureType.PredictionNotFound) return undefined;
-      throw err;
+  /** A prediction still running or already paid for is taken up again; anything else starts anew. */
+  const worthResuming = (found: Prediction) => found.status === 'succeeded' || !TERMINAL_STATUSES.has(found.status);
+
+  async function resume(progress: GenerateClipProgress, query: StartedQuery): Promise<Prediction | undefined> {
+    if (progress.predictionId) {
+      try {
+        const found = await provider.get(progress.predictionId);
+        if (worthResuming(found)) return found;
+        progress.ended = [...(progress.ended ?? []), found.id].slice(-MAX_ENDED);
+        return undefined;
+      } catch (err) {
+        // Only a prediction the provider does not know is replaced; on any other error (rate limit,
+        // outage) this attempt fails and the next one looks again, rather than paying twice.
+        if (err instanceof ClipflowError && err.type === FailureType.PredictionNotFound) return undefined;
+        throw err;
+      }
     }
+    // No id recorded, but an earlier attempt may have died between its create and the heartbeat
+    // carrying the id: look for that prediction before paying for another.
+    const ctx = Context.current();
+    const since = progress.creatingSince ?? (ctx.info.attempt > 1 ? ctx.info.scheduledTimestampMs : undefined);
+    if (since === undefined || !provider.findStarted) return undefined;
+    const found = await provider.findStarted(query, since - CLOCK_SKEW_MS, new Set(progress.ended));
+    if (found) ctx.log.warn('adopting a prediction an earlier attempt started but did not record', { predictionId: found.id });
+    return found && worthResuming(found) ? found : undefined;
   }
 
   async function waitFor(prediction: Prediction, beat: (id: string) => void): Promise<Prediction> {
@@ -112,27 +138,37 @@ export function createGenerateClip(
     const started = Date.now();
     const beat = () => ctx.heartbeat({ ...clip });
 
-    let prediction = await resume(clip);
+    const { width, height } = frameSize(prompt.aspectRatio, config.generation.shortSide);
+    const query: StartedQuery = {
+      jobId,
+      clipIndex: prompt.clipIndex,
+      model,
+      prompt: prompt.prompt,
+      ...(prompt.negativePrompt ? { negativePrompt: prompt.negativePrompt } : {}),
+      durationS: prompt.durationS,
+      aspectRatio: prompt.aspectRatio,
+      width,
+      height,
+      fps: config.generation.fps,
+      deadlineS: config.job.clipTimeoutS,
+      withImage: Boolean(input.imageUri),
+    };
+    let prediction = await resume(clip, query);
     if (prediction) {
       ctx.log.info('resuming prediction', { predictionId: prediction.id });
     } else {
       delete clip.predictionId; // that one has ended: this is a new generation
-      const { width, height } = frameSize(prompt.aspectRatio, config.generation.shortSide);
+      const { withImage: _, ...asked } = query;
       const request: PredictionRequest = {
-        jobId,
-        clipIndex: prompt.clipIndex,
+        ...asked,
         attempt: clip.generations + 1,
-        model,
-        prompt: prompt.prompt,
-        ...(prompt.negativePrompt ? { negativePrompt: prompt.negativePrompt } : {}),
-        durationS: prompt.durationS,
-        aspectRatio: prompt.aspectRatio,
-        width,
-        height,
-        fps: config.generation.fps,
         ...(input.imageUri ? { imagePath: await imageFile(input.imageUri, scratch) } : {}),
-        deadlineS: config.job.clipTimeoutS,
       };
+      if (provider.findStarted) {
+        // The intent goes first, so that a death before the id is recorded leaves a trail to it.
+        clip.creatingSince = Date.now();
+        beat();
+      }
       prediction = await provider.start(request);
       ctx.log.info('prediction created', { predictionId: prediction.id });
     }
@@ -237,7 +273,13 @@ export function createGenerateClip(
       generations: previous?.generations ?? 0,
       spentMicroUsd: previous?.spentMicroUsd ?? input.spentMicroUsd ?? 0,
       ...(failedAttempts.length ? { failedAttempts } : {}),
-      ...(previous?.predictionId && previous.model === input.model ? { predictionId: previous.predictionId } : {}),
+      ...(previous?.model === input.model
+        ? {
+            ...(previous.predictionId ? { predictionId: previous.predictionId } : {}),
+            ...(previous.creatingSince !== undefined ? { creatingSince: previous.creatingSince } : {}),
+            ...(previous.ended ? { ended: previous.ended } : {}),
+          }
+        : {}),
     };
     const scope = { jobId: input.jobId, clipIndex: input.clip.clipIndex, generation: clip.generations + 1, model: input.model };
     ctx.log.info('generating clip', scope);
@@ -261,7 +303,9 @@ export function createGenerateClip(
       if (generation.ended || !clip.predictionId) {
         // The next attempt starts a new generation; the count says when the clip is done for on this model.
         clip.generations += 1;
+        if (clip.predictionId) clip.ended = [...(clip.ended ?? []), clip.predictionId].slice(-MAX_ENDED);
         delete clip.predictionId;
+        clip.creatingSince = Date.now();
         clip.failedAttempts = [...(clip.failedAttempts ?? []), attemptRecord(clip.generations, input.model, err, generation.findings)];
         ctx.heartbeat({ ...clip });
       }
