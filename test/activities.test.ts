@@ -272,15 +272,17 @@ describe('generateClip', () => {
   });
 
   it.each([
-    { case: 'failed', get: () => prediction('p-1', 'failed', { error: 'GPU fell over' }) },
-    { case: 'canceled', get: () => prediction('p-1', 'canceled') },
+    { case: 'failed', get: () => prediction('p-1', 'failed', { error: 'GPU fell over' }), ended: ['p-1'] },
+    { case: 'canceled', get: () => prediction('p-1', 'canceled'), ended: ['p-1'] },
     {
       case: 'unknown to the provider',
       get: () => {
         throw new ClipflowError(FailureType.PredictionNotFound, 'prediction p-1 is unknown to the fake provider');
       },
     },
-  ])('starts a new prediction when the heartbeated one is $case', async ({ get }) => {
+  ])('starts a new prediction when the heartbeated one is $case', async ({ get, ...rest }) => {
+    // A prediction that has ended is remembered, so no later attempt takes it for one of its own.
+    const ended = 'ended' in rest ? { ended: rest.ended } : {};
     const provider = new FakeProvider({
       output: goodMp4,
       get: (id, n) => (id === 'p-1' ? get() : prediction(id, n === 0 ? 'processing' : 'succeeded')),
@@ -296,7 +298,7 @@ describe('generateClip', () => {
     expect(provider.calls.start).toHaveLength(1);
     expect(provider.calls.start[0]).toMatchObject({ jobId, clipIndex: 1, attempt: 1, model: FAKE_MODEL });
     expect(provider.calls.get.slice(1).every((id) => id === 'new-1')).toBe(true);
-    expect(env.heartbeats[0]).toEqual({ predictionId: 'new-1', model: FAKE_MODEL, generations: 0, spentMicroUsd: 0 });
+    expect(env.heartbeats[0]).toEqual({ predictionId: 'new-1', model: FAKE_MODEL, generations: 0, spentMicroUsd: 0, ...ended });
     expect(clip.path).toBe(inStore(clipKey(jobId, 1)));
     expect(costTracker.all.map((e) => e.key)).toEqual(['new-1']);
   });
@@ -406,7 +408,13 @@ describe('generateClip', () => {
     expect(failure.message).toBe('the API token was refused');
     expect(failure.details).toEqual([{ generations: 1, spentMicroUsd: 0, failedAttempts: [failedAttempt(1, 'Auth')] }]);
     expect(distinct(env.heartbeats)).toEqual([
-      { model: FAKE_MODEL, generations: 1, spentMicroUsd: 0, failedAttempts: [failedAttempt(1, 'Auth')] },
+      {
+        model: FAKE_MODEL,
+        generations: 1,
+        spentMicroUsd: 0,
+        creatingSince: expect.any(Number),
+        failedAttempts: [failedAttempt(1, 'Auth')],
+      },
     ]);
   });
 
@@ -528,7 +536,14 @@ describe('generateClip', () => {
     // the generation has ended, and the retry makes a new one.
     expect(distinct(env.heartbeats)).toEqual([
       { predictionId: 'v-1', model: FAKE_MODEL, generations: 0, spentMicroUsd: 0 },
-      { model: FAKE_MODEL, generations: 1, spentMicroUsd: 250_000, failedAttempts: [failedAttempt(1, 'ValidationFailed')] },
+      {
+        model: FAKE_MODEL,
+        generations: 1,
+        spentMicroUsd: 250_000,
+        creatingSince: expect.any(Number),
+        ended: ['v-1'],
+        failedAttempts: [failedAttempt(1, 'ValidationFailed')],
+      },
     ]);
 
     expect(existsSync(inStore(clipKey(jobId, 3)))).toBe(false);
@@ -585,7 +600,14 @@ describe('generateClip', () => {
       expect(failure.details).toEqual([{ generations: 2, spentMicroUsd: 500_000, failedAttempts: [failedAttempt(2, 'ValidationFailed')] }]);
       expect(distinct(env.heartbeats)).toEqual([
         { predictionId: 'v-2', model: FAKE_MODEL, generations: 1, spentMicroUsd: 250_000 },
-        { model: FAKE_MODEL, generations: 2, spentMicroUsd: 500_000, failedAttempts: [failedAttempt(2, 'ValidationFailed')] },
+        {
+          model: FAKE_MODEL,
+          generations: 2,
+          spentMicroUsd: 500_000,
+          creatingSince: expect.any(Number),
+          ended: ['v-2'],
+          failedAttempts: [failedAttempt(2, 'ValidationFailed')],
+        },
       ]);
       expect(costTracker.all).toEqual([
         { jobId, stage: VIDEO_STAGE, clipIndex: 3, key: 'v-2', amountMicroUsd: 250_000, model: FAKE_MODEL },
@@ -614,7 +636,13 @@ describe('generateClip', () => {
       expect(failure.nonRetryable).toBe(true);
       expect(failure.details).toEqual([{ generations: 2, spentMicroUsd: 100_000, failedAttempts: [failedAttempt(2, 'Auth')] }]);
       expect(distinct(env.heartbeats)).toEqual([
-        { model: FAKE_MODEL, generations: 2, spentMicroUsd: 100_000, failedAttempts: [failedAttempt(2, 'Auth')] },
+        {
+          model: FAKE_MODEL,
+          generations: 2,
+          spentMicroUsd: 100_000,
+          creatingSince: expect.any(Number),
+          failedAttempts: [failedAttempt(2, 'Auth')],
+        },
       ]);
     });
 
