@@ -3,7 +3,15 @@ import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { missingSearchAttributes, registerCommand } from './temporal/namespace-setup.js';
 import { createActivities, type ActivityDeps } from './activities/index.js';
-import { ConfigError, describeConnection, loadConfig, nativeConnectionOptions, providerChoice, type Config } from './config/index.js';
+import {
+  ConfigError,
+  describeConnection,
+  loadConfig,
+  nativeConnectionOptions,
+  pollIntervalMs,
+  providerChoice,
+  type Config,
+} from './config/index.js';
 import { createCostTracker } from './cost/create-tracker.js';
 import { describeCostTracker } from './cost/locations.js';
 import { createStore } from './store/create-store.js';
@@ -29,7 +37,7 @@ export async function createActivityDeps(config: Config): Promise<ActivityDeps &
     costTracker,
     store,
     config,
-    pollIntervalMs: config.generation.provider === 'local' ? 200 : config.replicate.pollIntervalMs,
+    pollIntervalMs: pollIntervalMs(config),
     close: async () => {
       await costTracker.close();
       await store.close();

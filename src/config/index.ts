@@ -11,12 +11,16 @@ import { priceTable, pricesEnv } from './prices.js';
 import { storeEnv, storeSettings, type StoreSettings } from './store.js';
 import {
   generationSettings,
+  falSettings,
   localSettings,
   providersEnv,
   replicateSettings,
+  runwaySettings,
+  type FalSettings,
   type GenerationSettings,
   type LocalSettings,
   type ReplicateSettings,
+  type RunwaySettings,
 } from './providers.js';
 import { temporalEnv, temporalSettings, type TemporalSettings } from './temporal.js';
 
@@ -43,6 +47,8 @@ export interface Config {
   image: ImageSettings;
   local: LocalSettings;
   replicate: ReplicateSettings;
+  runway: RunwaySettings;
+  fal: FalSettings;
   logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
 }
 
@@ -85,6 +91,8 @@ export function loadConfig(env: Env = process.env): Config {
     image: imageSettings(e),
     local: localSettings(e),
     replicate: replicateSettings(e),
+    runway: runwaySettings(e),
+    fal: falSettings(e),
     logLevel: e.LOG_LEVEL,
   };
 }
@@ -102,7 +110,15 @@ export type { ContentCheckSettings } from './content-checks.js';
 export type { JobDefaults } from './job.js';
 export type { ImageSettings, WorkerSettings } from './limits.js';
 export { DEFAULT_PRICES } from './prices.js';
-export { providerChoice, type GenerationSettings, type LocalSettings, type ReplicateSettings } from './providers.js';
+export {
+  pollIntervalMs,
+  providerChoice,
+  type FalSettings,
+  type GenerationSettings,
+  type LocalSettings,
+  type ReplicateSettings,
+  type RunwaySettings,
+} from './providers.js';
 export type { RetrySettings } from './retry.js';
 export { Secret } from './secret.js';
 export type { StoreSettings } from './store.js';
