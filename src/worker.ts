@@ -17,6 +17,8 @@ import { describeCostTracker } from './cost/locations.js';
 import { createStore } from './store/create-store.js';
 import { activityLogContext, installRuntimeLogging, type JsonLogger } from './logging.js';
 import { mediaBinaries } from './media/binaries.js';
+import { createContentCheck } from './media/content-check.js';
+import { createFrameMaker } from './media/frames.js';
 import { createProbe } from './media/probe.js';
 import { createProvider } from './providers/create-provider.js';
 
@@ -30,6 +32,8 @@ export async function createActivityDeps(config: Config): Promise<ActivityDeps &
   return {
     provider: createProvider(providerChoice(config), media),
     probe: createProbe(media.ffprobe),
+    contentCheck: createContentCheck(media.ffmpeg, config.contentChecks),
+    frames: createFrameMaker(media.ffmpeg),
     costTracker,
     store,
     config,

@@ -256,6 +256,26 @@ describe('generateClips on the Replicate provider (fake API)', () => {
     await expectValidClips(result);
   });
 
+  it('an output that goes black, or freezes, is rejected by its content check and made again', async () => {
+    const fake = await fakeReplicate(
+      perClip((clipIndex, nth) => (nth === 1 && clipIndex > 0 ? behaviors.badPicture(clipIndex === 1 ? 'black' : 'frozen') : undefined)),
+    );
+    const h = await replicateHarness(fake, { RETRY_INITIAL_INTERVAL_S: '0.2' });
+    const result = await runJob(h, { jobId: uniqueName('rep-picture'), clipPrompts: clipPrompts(3) });
+
+    expect([0, 1, 2].map((i) => createsOf(fake, i).length)).toEqual([1, 2, 2]);
+    expect(result.clips.map((c) => [c.clipIndex, c.attempts])).toEqual([
+      [0, 1],
+      [1, 2],
+      [2, 2],
+    ]);
+    const found = (i: number) => result.clips[i]!.failedAttempts?.map((a) => [a.errorType, a.findings?.map((f) => f.kind)]);
+    expect(found(1)).toEqual([['ValidationFailed', ['black']]]);
+    expect(found(2)).toEqual([['ValidationFailed', ['frozen']]]);
+    expect(result.clips[1]!.failedAttempts![0]!.message).toMatch(/failed its content check: black from 0\.[67]\d s to 2\.00 s/);
+    await expectValidClips(result);
+  });
+
   it('cancelling the job cancels every running prediction within 5 s and reports the clips cancelled', async () => {
     const fake = await fakeReplicate(perClip(() => behaviors.slow(60_000)));
     const h = await replicateHarness(fake);

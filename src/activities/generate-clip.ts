@@ -8,11 +8,12 @@ import { frameSize } from '../media/dimensions.js';
 import { checkClip } from '../media/probe.js';
 import type { Prediction, PredictionRequest, StartedQuery } from '../providers/provider.js';
 import { TERMINAL_STATUSES } from '../providers/provider.js';
+import { MAX_ATTEMPT_MESSAGE_CHARS, describeFindings, type AttemptRecord, type ContentFinding } from '../shared/content.js';
 import { ClipflowError, FailureType, toApplicationFailure, type ClipAttempts } from '../shared/failures.js';
 import type { Clip } from '../shared/model.js';
 import { microsToUsd } from '../shared/money.js';
 import type { ActivityDeps } from './deps.js';
-import { clipKey } from '../store/keys.js';
+import { clipKey, posterKey, stripKey } from '../store/keys.js';
 import type { GenerateClipInput } from '../shared/activity-io.js';
 
 /**
@@ -41,8 +42,17 @@ const MAX_ENDED = 10;
 /** Generated outputs larger than this are refused rather than filling the disk. */
 const MAX_OUTPUT_BYTES = 2_000_000_000;
 
-export function createGenerateClip(deps: Pick<ActivityDeps, 'provider' | 'probe' | 'costTracker' | 'store' | 'config' | 'pollIntervalMs'>) {
-  const { provider, probe, costTracker, store, config } = deps;
+/** What one generation came to, whichever way the attempt ends. */
+interface GenerationState {
+  ended: boolean;
+  /** What its content check found, when the clip failed it. */
+  findings?: ContentFinding[];
+}
+
+export function createGenerateClip(
+  deps: Pick<ActivityDeps, 'provider' | 'probe' | 'contentCheck' | 'frames' | 'costTracker' | 'store' | 'config' | 'pollIntervalMs'>,
+) {
+  const { provider, probe, contentCheck, costTracker, store, config } = deps;
 
   /** The reference image as a file this attempt's provider client can read. */
   async function imageFile(uri: string, scratch: string): Promise<string> {
@@ -119,7 +129,7 @@ export function createGenerateClip(deps: Pick<ActivityDeps, 'provider' | 'probe'
   async function produce(
     input: GenerateClipInput,
     clip: GenerateClipProgress,
-    generation: { ended: boolean },
+    generation: GenerationState,
     scratch: string,
   ): Promise<Clip> {
     const ctx = Context.current();
@@ -180,15 +190,30 @@ export function createGenerateClip(deps: Pick<ActivityDeps, 'provider' | 'probe'
     const key = clipKey(jobId, prompt.clipIndex);
     const partial = path.join(scratch, 'output.mp4');
     let paidMicroUsd: number | undefined;
+    // Fetching, decoding to the end and making posters take seconds (more on a busy machine): the
+    // heartbeat goes on meanwhile, or the server would take the attempt for a dead worker's.
+    const beating = setInterval(beat, 1000);
     try {
       await provider.saveOutput(finished, partial, MAX_OUTPUT_BYTES);
-      const facts = await probe(partial);
+      // Messages name the clip by its key, not by this attempt's scratch file.
+      const asClip = (err: unknown) => {
+        throw err instanceof ClipflowError ? new ClipflowError(err.type, err.message.replaceAll(partial, `clip ${key}`)) : err;
+      };
+      const facts = await probe(partial).catch(asClip);
       // Paid for once the prediction succeeded, whether or not the clip passes validation.
       paidMicroUsd = await recordCost(jobId, prompt.clipIndex, finished, facts.durationS);
       checkClip(key, facts, config.generation);
+      const check = await contentCheck(partial, facts.durationS).catch((err: unknown) =>
+        asClip(err instanceof ClipflowError ? new ClipflowError(err.type, `${partial} ${err.message}`) : err),
+      );
+      if (check.findings.length > 0) {
+        generation.findings = check.findings;
+        throw new ClipflowError(FailureType.ValidationFailed, `clip ${key} failed its content check: ${describeFindings(check.findings)}`);
+      }
       // Only a clip that passed goes to the store, where any worker (and the report) finds it.
       const uri = await store.putFile(key, partial, 'video/mp4');
       const file = store.pathOf(uri);
+      const pictures = await storePictures(jobId, prompt.clipIndex, partial, facts.durationS, scratch);
       clip.spentMicroUsd += paidMicroUsd;
       return {
         clipIndex: prompt.clipIndex,
@@ -205,12 +230,36 @@ export function createGenerateClip(deps: Pick<ActivityDeps, 'provider' | 'probe'
         attempts: clip.generations + 1,
         generationTimeS: (Date.now() - started) / 1000,
         ...(input.imageNote ? { imageNote: input.imageNote } : {}),
+        contentCheck: check,
+        ...(clip.failedAttempts?.length ? { failedAttempts: clip.failedAttempts } : {}),
+        ...pictures,
       };
     } catch (err) {
       // An output refused before its cost was read (too large, unreadable) was still paid for.
       paidMicroUsd ??= await recordCost(jobId, prompt.clipIndex, finished, prompt.durationS).catch(() => 0);
       clip.spentMicroUsd += paidMicroUsd;
       throw err;
+    } finally {
+      clearInterval(beating);
+    }
+  }
+
+  /**
+   * The clip's poster and strip, in the store beside it. A clip that passed is kept even when these
+   * cannot be made (it is paid for and good); the report then shows it without a picture.
+   */
+  async function storePictures(jobId: string, clipIndex: number, file: string, durationS: number, scratch: string) {
+    const poster = path.join(scratch, 'poster.jpg');
+    const strip = path.join(scratch, 'strip.jpg');
+    try {
+      await deps.frames.posters(file, durationS, { poster, strip });
+      return {
+        posterUri: await store.putFile(posterKey(jobId, clipIndex), poster, 'image/jpeg'),
+        stripUri: await store.putFile(stripKey(jobId, clipIndex), strip, 'image/jpeg'),
+      };
+    } catch (err) {
+      Context.current().log.warn('poster not made', { clipIndex, error: (err as Error).message });
+      return {};
     }
   }
 
@@ -218,10 +267,12 @@ export function createGenerateClip(deps: Pick<ActivityDeps, 'provider' | 'probe'
     const ctx = Context.current();
     const previous = ctx.info.heartbeatDetails as Partial<GenerateClipProgress> | undefined;
     // What the clip has come to: from this model's earlier attempts, else from earlier models.
+    const failedAttempts = previous?.failedAttempts ?? input.failedAttempts ?? [];
     const clip: GenerateClipProgress = {
       model: input.model,
       generations: previous?.generations ?? 0,
       spentMicroUsd: previous?.spentMicroUsd ?? input.spentMicroUsd ?? 0,
+      ...(failedAttempts.length ? { failedAttempts } : {}),
       ...(previous?.model === input.model
         ? {
             ...(previous.predictionId ? { predictionId: previous.predictionId } : {}),
@@ -234,7 +285,7 @@ export function createGenerateClip(deps: Pick<ActivityDeps, 'provider' | 'probe'
     ctx.log.info('generating clip', scope);
     // A generation ends once its prediction has (or could not be made): a failure while the
     // prediction may still run (a crash, an outage asking about it) leaves it to be taken up again.
-    const generation = { ended: false };
+    const generation: GenerationState = { ended: false };
     // This attempt's own files (a downloaded reference image, the output before it is checked).
     const scratch = await mkdtemp(path.join(os.tmpdir(), 'clipflow-clip-'));
     try {
@@ -242,7 +293,11 @@ export function createGenerateClip(deps: Pick<ActivityDeps, 'provider' | 'probe'
       ctx.log.info('clip ready', { ...scope, uri: made.uri, costUsd: made.costUsd });
       return made;
     } catch (err) {
-      const attempts = (): ClipAttempts => ({ generations: clip.generations, spentMicroUsd: clip.spentMicroUsd });
+      const attempts = (): ClipAttempts => ({
+        generations: clip.generations,
+        spentMicroUsd: clip.spentMicroUsd,
+        ...(clip.failedAttempts ? { failedAttempts: clip.failedAttempts } : {}),
+      });
       // Still a cancellation, now telling the workflow what the clip had cost.
       if (err instanceof CancelledFailure) throw new CancelledFailure(err.message, [attempts()]);
       if (generation.ended || !clip.predictionId) {
@@ -251,6 +306,7 @@ export function createGenerateClip(deps: Pick<ActivityDeps, 'provider' | 'probe'
         if (clip.predictionId) clip.ended = [...(clip.ended ?? []), clip.predictionId].slice(-MAX_ENDED);
         delete clip.predictionId;
         clip.creatingSince = Date.now();
+        clip.failedAttempts = [...(clip.failedAttempts ?? []), attemptRecord(clip.generations, input.model, err, generation.findings)];
         ctx.heartbeat({ ...clip });
       }
       const failure = toApplicationFailure(err, { details: [attempts()], exhausted: clip.generations >= input.maxGenerations });
@@ -259,5 +315,17 @@ export function createGenerateClip(deps: Pick<ActivityDeps, 'provider' | 'probe'
     } finally {
       await rm(scratch, { recursive: true, force: true });
     }
+  };
+}
+
+/** A failed generation as the report lists it: its type and message as Temporal will see them. */
+function attemptRecord(generation: number, model: string, err: unknown, findings: ContentFinding[] | undefined): AttemptRecord {
+  const failure = toApplicationFailure(err);
+  return {
+    generation,
+    model,
+    errorType: failure.type ?? FailureType.Error,
+    message: failure.message.slice(0, MAX_ATTEMPT_MESSAGE_CHARS),
+    ...(findings ? { findings } : {}),
   };
 }

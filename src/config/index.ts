@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { PriceTable } from '../cost/prices.js';
 import { describeIssues } from '../shared/model.js';
 import { connectionEnv } from './connection.js';
+import { contentCheckSettings, contentChecksEnv, type ContentCheckSettings } from './content-checks.js';
 import { ConfigError, ENVIRONMENTS, text, type Env, type Environment } from './env.js';
 import { jobDefaults, jobEnv, type JobDefaults } from './job.js';
 import { imageSettings, limitsEnv, workerSettings, type ImageSettings, type WorkerSettings } from './limits.js';
@@ -34,6 +35,8 @@ export interface Config {
   worker: WorkerSettings;
   job: JobDefaults;
   generation: GenerationSettings;
+  /** What a clip's content must be: decoded to its end, no long black or frozen stretch. */
+  contentChecks: ContentCheckSettings;
   prices: PriceTable;
   outputDir: string;
   /** Where reference images, clips and reports are stored. */
@@ -62,6 +65,7 @@ const EnvSchema = z.object({
   ...providersEnv.shape,
   ...pricesEnv.shape,
   ...storeEnv.shape,
+  ...contentChecksEnv.shape,
 });
 
 /** Every variable clipflow reads (besides envconfig's TEMPORAL_GRPC_META_* headers). */
@@ -78,6 +82,7 @@ export function loadConfig(env: Env = process.env): Config {
     worker: workerSettings(e),
     job: jobDefaults(e, environment),
     generation: generationSettings(e, environment),
+    contentChecks: contentCheckSettings(e, environment),
     prices: priceTable(e),
     outputDir: path.resolve(e.OUTPUT_DIR),
     store: storeSettings(e, path.resolve(e.OUTPUT_DIR)),
@@ -101,6 +106,7 @@ export {
 } from './connect-options.js';
 export type { TemporalConnection } from './connection.js';
 export { ConfigError, type Env, type Environment } from './env.js';
+export type { ContentCheckSettings } from './content-checks.js';
 export type { JobDefaults } from './job.js';
 export type { ImageSettings, WorkerSettings } from './limits.js';
 export { DEFAULT_PRICES } from './prices.js';
