@@ -11,16 +11,30 @@ import { activityLogContext, installRuntimeLogging, type JsonLogger } from './lo
 import { mediaBinaries } from './media/binaries.js';
 import { createProbe } from './media/probe.js';
 import { createProvider } from './providers/create-provider.js';
+import { activityTelemetry, providerAccount, type ActivityTelemetry } from './telemetry/activity-telemetry.js';
+import { WORKFLOW_TRACING_MODULE, workerTracing, type Tracing } from './telemetry/tracing.js';
+import { startWorkerTelemetry } from './telemetry/worker-telemetry.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
 
-/** Builds the activities' dependencies from configuration; `close` releases them. */
-export async function createActivityDeps(config: Config): Promise<ActivityDeps & { close(): Promise<void> }> {
+/**
+ * Builds the activities' dependencies from configuration, recording into `telemetry` (metrics and
+ * tracer) when given; `close` releases them.
+ */
+export async function createActivityDeps(
+  config: Config,
+  telemetry: Omit<Partial<ActivityTelemetry>, 'account'> = {},
+): Promise<ActivityDeps & { close(): Promise<void> }> {
   const media = mediaBinaries();
   const costTracker = await createCostTracker(config);
   const store = createStore(config.store);
+  const choice = providerChoice(config);
   return {
-    provider: createProvider(providerChoice(config), media),
+    provider: createProvider(choice, media),
+    telemetry: activityTelemetry({
+      ...telemetry,
+      account: providerAccount(choice.provider, choice.provider === 'replicate' ? choice.options.apiToken : undefined),
+    }),
     probe: createProbe(media.ffprobe),
     costTracker,
     store,
@@ -76,16 +90,26 @@ export interface ClipflowWorkerOptions {
   /** A prebuilt workflow bundle (tests bundle once per file); otherwise the workflows are bundled now. */
   workflowBundle?: WorkerOptions['workflowBundle'];
   taskQueue?: string;
+  /** Traces the jobs; a prebuilt bundle must then include WORKFLOW_TRACING_MODULE. */
+  tracing?: Tracing;
 }
 
 /** A worker serving the generateClips workflow and its activities on one task queue. */
 export function createClipflowWorker(options: ClipflowWorkerOptions): Promise<Worker> {
   const { config, connection, deps } = options;
+  const configured = workerOptionsFromConfig(config);
+  const traced = options.tracing ? workerTracing(options.tracing) : undefined;
   return Worker.create({
-    ...workerOptionsFromConfig(config),
+    ...configured,
     connection,
     ...(options.taskQueue ? { taskQueue: options.taskQueue } : {}),
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+    interceptors: {
+      activity: [...(configured.interceptors.activity ?? []), ...(traced?.activity ?? [])],
+      // Bundled with the workflows; a prebuilt bundle already has them (the SDK ignores them then).
+      ...(traced && !options.workflowBundle ? { workflowModules: [WORKFLOW_TRACING_MODULE] } : {}),
+    },
+    ...(traced ? { sinks: traced.sinks } : {}),
     activities: createActivities(deps),
   });
 }
@@ -106,8 +130,12 @@ async function main(): Promise<number> {
         );
       }
     }
-    const deps = await createActivityDeps(config);
-    const worker = await createClipflowWorker({ config, connection, deps });
+    const telemetry = await startWorkerTelemetry(config.telemetry);
+    const deps = await createActivityDeps(config, {
+      metrics: telemetry.metrics,
+      ...(telemetry.tracing ? { tracer: telemetry.tracing.tracer } : {}),
+    });
+    const worker = await createClipflowWorker({ config, connection, deps, ...(telemetry.tracing ? { tracing: telemetry.tracing } : {}) });
     const { interceptors: _interceptors, ...settings } = workerOptionsFromConfig(config);
     logger.info('clipflow worker started', {
       ...describeConnection(config),
@@ -117,6 +145,9 @@ async function main(): Promise<number> {
       // What other workers must share with this one: the store and the cost tracker.
       store: deps.store.root,
       costTracker: describeCostTracker(config),
+      metrics: telemetry.metricsServer?.url ?? 'off',
+      temporalMetrics: config.telemetry.temporalMetricsPort ?? 'off',
+      traces: config.telemetry.otlpEndpoint ?? 'off',
       pid: process.pid,
     });
     // Worker.run() stops gracefully on SIGINT/SIGTERM (the Runtime's shutdown signals): polling
@@ -129,6 +160,7 @@ async function main(): Promise<number> {
     }
     await worker.run();
     await deps.close();
+    await telemetry.close();
     await connection.close();
     logger.info('clipflow worker stopped', { pid: process.pid });
     return 0;

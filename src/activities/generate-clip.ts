@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import type { Span } from '@opentelemetry/api';
 import { CancelledFailure, Context } from '@temporalio/activity';
 import { actualClipCost, priceFor } from '../cost/prices.js';
 import { VIDEO_STAGE } from '../cost/tracker.js';
@@ -8,12 +9,14 @@ import { frameSize } from '../media/dimensions.js';
 import { checkClip } from '../media/probe.js';
 import type { Prediction, PredictionRequest } from '../providers/provider.js';
 import { TERMINAL_STATUSES } from '../providers/provider.js';
-import { ClipflowError, FailureType, toApplicationFailure, type ClipAttempts } from '../shared/failures.js';
+import { ClipflowError, FailureType, failureType, toApplicationFailure, type ClipAttempts } from '../shared/failures.js';
 import type { Clip } from '../shared/model.js';
 import { microsToUsd } from '../shared/money.js';
 import type { ActivityDeps } from './deps.js';
 import { clipKey } from '../store/keys.js';
 import type { GenerateClipInput } from '../shared/activity-io.js';
+import { activityTelemetry } from '../telemetry/activity-telemetry.js';
+import { inSpan } from '../telemetry/spans.js';
 
 /**
  * What the activity heartbeats: the clip's attempts so far and, while a generation runs, its
@@ -28,8 +31,27 @@ export interface GenerateClipProgress extends ClipAttempts {
 /** Generated outputs larger than this are refused rather than filling the disk. */
 const MAX_OUTPUT_BYTES = 2_000_000_000;
 
-export function createGenerateClip(deps: Pick<ActivityDeps, 'provider' | 'probe' | 'costTracker' | 'store' | 'config' | 'pollIntervalMs'>) {
+export function createGenerateClip(
+  deps: Pick<ActivityDeps, 'provider' | 'probe' | 'costTracker' | 'store' | 'config' | 'pollIntervalMs' | 'telemetry'>,
+) {
   const { provider, probe, costTracker, store, config } = deps;
+  const telemetry = deps.telemetry ?? activityTelemetry();
+  const { metrics, tracer } = telemetry;
+
+  /** One provider call, timed into the latency histogram whether it answers or throws. */
+  async function timed<T>(operation: 'create' | 'poll' | 'download', model: string, call: () => Promise<T>): Promise<T> {
+    const end = metrics.providerRequestSeconds.startTimer({ provider: provider.name, model, operation });
+    try {
+      return await call();
+    } finally {
+      end();
+    }
+  }
+
+  /** A span below the activity's own, named for the step (provider.create, clip.validate, store.put, …). */
+  function step<T>(name: string, model: string, fn: (span: Span) => Promise<T>): Promise<T> {
+    return inSpan(tracer, name, { 'clipflow.provider': provider.name, 'clipflow.model': model }, fn);
+  }
 
   /** The reference image as a file this attempt's provider client can read. */
   async function imageFile(uri: string, scratch: string): Promise<string> {
@@ -41,9 +63,10 @@ export function createGenerateClip(deps: Pick<ActivityDeps, 'provider' | 'probe'
   }
 
   async function resume(progress: GenerateClipProgress): Promise<Prediction | undefined> {
-    if (!progress.predictionId) return undefined;
+    const { predictionId } = progress;
+    if (!predictionId) return undefined;
     try {
-      const found = await provider.get(progress.predictionId);
+      const found = await step('provider.resume', progress.model, () => timed('poll', progress.model, () => provider.get(predictionId)));
       // A prediction still running or already paid for is taken up again; anything else starts anew.
       return found.status === 'succeeded' || !TERMINAL_STATUSES.has(found.status) ? found : undefined;
     } catch (err) {
@@ -64,7 +87,8 @@ export function createGenerateClip(deps: Pick<ActivityDeps, 'provider' | 'probe'
         // heartbeat (and so cancellation) going while it runs. Others are polled.
         const wait = ctx.sleep(deps.pollIntervalMs);
         const ended = provider.settled ? await Promise.race([provider.settled(current.id), wait.then(() => undefined)]) : await wait;
-        current = ended ?? (await provider.get(current.id));
+        const id = current.id;
+        current = ended ?? (await timed('poll', prediction.model, () => provider.get(id)));
       }
       return current;
     } catch (err) {
@@ -81,8 +105,34 @@ export function createGenerateClip(deps: Pick<ActivityDeps, 'provider' | 'probe'
       outputDurationS,
       ...(prediction.predictTimeS !== undefined ? { predictTimeS: prediction.predictTimeS } : {}),
     });
-    await costTracker.record({ jobId, stage: VIDEO_STAGE, clipIndex, key: prediction.id, amountMicroUsd, model: prediction.model });
+    const recorded = await costTracker.record({
+      jobId,
+      stage: VIDEO_STAGE,
+      clipIndex,
+      key: prediction.id,
+      amountMicroUsd,
+      model: prediction.model,
+    });
+    // Counted where the ledger first records it, so a retried record never counts twice.
+    if (recorded) metrics.spendUsd.inc({ provider: provider.name, model: prediction.model }, microsToUsd(amountMicroUsd));
     return amountMicroUsd;
+  }
+
+  /** Waits for the prediction in a provider.poll span, counted in flight for the provider account meanwhile. */
+  async function waitUntilEnded(prediction: Prediction, model: string, beat: (id: string) => void): Promise<Prediction> {
+    const inFlight = { provider: provider.name, account: telemetry.account };
+    const ended = metrics.predictionSeconds.startTimer({ provider: provider.name, model });
+    metrics.predictionsInFlight.inc(inFlight);
+    try {
+      const finished = await step('provider.poll', model, async (span) => {
+        span.setAttribute('clipflow.prediction_id', prediction.id);
+        return waitFor(prediction, beat);
+      });
+      ended({ status: finished.status });
+      return finished;
+    } finally {
+      metrics.predictionsInFlight.dec(inFlight);
+    }
   }
 
   /**
@@ -123,7 +173,11 @@ export function createGenerateClip(deps: Pick<ActivityDeps, 'provider' | 'probe'
         ...(input.imageUri ? { imagePath: await imageFile(input.imageUri, scratch) } : {}),
         deadlineS: config.job.clipTimeoutS,
       };
-      prediction = await provider.start(request);
+      prediction = await step('provider.create', model, async (span) => {
+        const created = await timed('create', model, () => provider.start(request));
+        span.setAttribute('clipflow.prediction_id', created.id);
+        return created;
+      });
       ctx.log.info('prediction created', { predictionId: prediction.id });
     }
     // Recorded at once: a crash from here on resumes this prediction instead of paying for another.
@@ -131,7 +185,7 @@ export function createGenerateClip(deps: Pick<ActivityDeps, 'provider' | 'probe'
     beat();
 
     // Priced by the model as this clip asked for it (a provider may report it spelled otherwise).
-    const finished = { ...(await waitFor(prediction, beat)), model };
+    const finished = { ...(await waitUntilEnded(prediction, model, beat)), model };
     // From here on this generation has ended, however the attempt ends.
     generation.ended = true;
     if (finished.status !== 'succeeded') {
@@ -145,15 +199,20 @@ export function createGenerateClip(deps: Pick<ActivityDeps, 'provider' | 'probe'
     const partial = path.join(scratch, 'output.mp4');
     let paidMicroUsd: number | undefined;
     try {
-      await provider.saveOutput(finished, partial, MAX_OUTPUT_BYTES);
-      const facts = await probe(partial);
-      // Paid for once the prediction succeeded, whether or not the clip passes validation.
-      paidMicroUsd = await recordCost(jobId, prompt.clipIndex, finished, facts.durationS);
-      checkClip(key, facts, config.generation);
+      await step('provider.download', model, () =>
+        timed('download', model, () => provider.saveOutput(finished, partial, MAX_OUTPUT_BYTES)),
+      );
+      const { facts, paid } = await step('clip.validate', model, async () => {
+        const facts = await probe(partial);
+        // Paid for once the prediction succeeded, whether or not the clip passes validation.
+        paidMicroUsd = await recordCost(jobId, prompt.clipIndex, finished, facts.durationS);
+        checkClip(key, facts, config.generation);
+        return { facts, paid: paidMicroUsd };
+      });
       // Only a clip that passed goes to the store, where any worker (and the report) finds it.
-      const uri = await store.putFile(key, partial, 'video/mp4');
+      const uri = await step('store.put', model, () => store.putFile(key, partial, 'video/mp4'));
       const file = store.pathOf(uri);
-      clip.spentMicroUsd += paidMicroUsd;
+      clip.spentMicroUsd += paid;
       return {
         clipIndex: prompt.clipIndex,
         uri,
@@ -197,12 +256,16 @@ export function createGenerateClip(deps: Pick<ActivityDeps, 'provider' | 'probe'
     const scratch = await mkdtemp(path.join(os.tmpdir(), 'clipflow-clip-'));
     try {
       const made = await produce(input, clip, generation, scratch);
+      metrics.attempts.inc({ provider: provider.name, model: input.model, result: 'succeeded' });
       ctx.log.info('clip ready', { ...scope, uri: made.uri, costUsd: made.costUsd });
       return made;
     } catch (err) {
       const attempts = (): ClipAttempts => ({ generations: clip.generations, spentMicroUsd: clip.spentMicroUsd });
       // Still a cancellation, now telling the workflow what the clip had cost.
-      if (err instanceof CancelledFailure) throw new CancelledFailure(err.message, [attempts()]);
+      if (err instanceof CancelledFailure) {
+        metrics.attempts.inc({ provider: provider.name, model: input.model, result: FailureType.Cancelled });
+        throw new CancelledFailure(err.message, [attempts()]);
+      }
       if (generation.ended || !clip.predictionId) {
         // The next attempt starts a new generation; the count says when the clip is done for on this model.
         clip.generations += 1;
@@ -210,6 +273,7 @@ export function createGenerateClip(deps: Pick<ActivityDeps, 'provider' | 'probe'
         ctx.heartbeat({ ...clip });
       }
       const failure = toApplicationFailure(err, { details: [attempts()], exhausted: clip.generations >= input.maxGenerations });
+      metrics.attempts.inc({ provider: provider.name, model: input.model, result: failureType(failure.type) });
       ctx.log.warn('clip generation failed', { ...scope, type: failure.type, error: failure.message, final: failure.nonRetryable });
       throw failure;
     } finally {

@@ -2,6 +2,7 @@ import { log } from '@temporalio/activity';
 import { ruleFor, type FailureRule } from '../shared/failures.js';
 import { microsToUsd } from '../shared/money.js';
 import type { ActivityDeps } from './deps.js';
+import { activityTelemetry, type ActivityTelemetry } from '../telemetry/activity-telemetry.js';
 import { reportKey } from '../store/keys.js';
 import type { ReportInput, StoredReport } from '../shared/activity-io.js';
 
@@ -38,7 +39,7 @@ export function buildReport(input: ReportInput) {
       success: clip !== undefined,
       outcome: clip ? 'succeeded' : ruleFor(failure?.errorType).outcome,
       provider: clip?.provider ?? null,
-      model: clip?.model ?? null,
+      model: clip?.model ?? failure?.model ?? null,
       costUsd: clip?.costUsd ?? microsToUsd(failure?.costMicroUsd ?? 0),
       generationTimeS: clip?.generationTimeS ?? 0,
       attempts: clip?.attempts ?? failure?.attempts ?? 0,
@@ -80,10 +81,26 @@ export function buildReport(input: ReportInput) {
   };
 }
 
-export function createWriteReport({ store }: Pick<ActivityDeps, 'store'>) {
+/** Counts the job's clips by how they ended, and its budget stops: once per job, when its report is stored. */
+function countJob(report: ReturnType<typeof buildReport>, provider: string, { metrics }: ActivityTelemetry): void {
+  for (const row of report.clips) {
+    metrics.clips.inc({ outcome: row.outcome, provider: row.provider ?? provider, model: row.model ?? 'none' });
+  }
+  const { skippedForBudget, cancelledForBudget } = report.budget;
+  if (skippedForBudget.length > 0) metrics.budgetStops.inc({ stop: 'clip_skipped' }, skippedForBudget.length);
+  if (cancelledForBudget.length > 0) metrics.budgetStops.inc({ stop: 'clip_cancelled' }, cancelledForBudget.length);
+}
+
+export function createWriteReport({
+  store,
+  provider,
+  telemetry = activityTelemetry(),
+}: Pick<ActivityDeps, 'store' | 'provider' | 'telemetry'>) {
   return async function writeReport(input: ReportInput): Promise<StoredReport> {
-    const uri = await store.putText(reportKey(input.jobId), `${JSON.stringify(buildReport(input), null, 2)}\n`, 'application/json');
+    const report = buildReport(input);
+    const uri = await store.putText(reportKey(input.jobId), `${JSON.stringify(report, null, 2)}\n`, 'application/json');
     const file = store.pathOf(uri);
+    countJob(report, provider.name, telemetry);
     log.info('report written', { jobId: input.jobId, uri });
     return { uri, ...(file ? { path: file } : {}) };
   };

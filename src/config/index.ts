@@ -17,6 +17,7 @@ import {
   type LocalSettings,
   type ReplicateSettings,
 } from './providers.js';
+import { telemetryEnv, telemetrySettings, type TelemetrySettings } from './telemetry.js';
 import { temporalEnv, temporalSettings, type TemporalSettings } from './temporal.js';
 
 /**
@@ -41,6 +42,8 @@ export interface Config {
   local: LocalSettings;
   replicate: ReplicateSettings;
   logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+  /** Metrics endpoints and trace export, all off unless configured. */
+  telemetry: TelemetrySettings;
 }
 
 const EnvSchema = z.object({
@@ -56,6 +59,7 @@ const EnvSchema = z.object({
   ...providersEnv.shape,
   ...pricesEnv.shape,
   ...storeEnv.shape,
+  ...telemetryEnv.shape,
 });
 
 /** Every variable clipflow reads (besides envconfig's TEMPORAL_GRPC_META_* headers). */
@@ -81,6 +85,7 @@ export function loadConfig(env: Env = process.env): Config {
     local: localSettings(e),
     replicate: replicateSettings(e),
     logLevel: e.LOG_LEVEL,
+    telemetry: telemetrySettings(e),
   };
 }
 
@@ -100,4 +105,5 @@ export { providerChoice, type GenerationSettings, type LocalSettings, type Repli
 export type { RetrySettings } from './retry.js';
 export { Secret } from './secret.js';
 export type { StoreSettings } from './store.js';
+export type { TelemetrySettings } from './telemetry.js';
 export type { TemporalSettings } from './temporal.js';

@@ -170,6 +170,8 @@ export interface ClipFailure {
   attempts: number;
   /** What the clip's attempts were charged although no clip came of them. */
   costMicroUsd: number;
+  /** The last model that tried it; absent for a clip that never started. */
+  model?: string;
 }
 
 export interface BudgetSummary {
