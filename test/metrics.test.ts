@@ -150,4 +150,22 @@ describe('the worker’s Prometheus endpoints', () => {
     expect(total(t, 'temporal_workflow_failed_total')).toBeGreaterThanOrEqual(1);
     expect(total(t, 'temporal_activity_execution_latency_seconds_count', { activity_type: 'generateClip' })).toBeGreaterThanOrEqual(12);
   });
+
+  it('serve every metric the Grafana dashboard charts', async () => {
+    const dashboard = JSON.parse(await readFile('deploy/grafana/dashboards/clipflow.json', 'utf8')) as {
+      panels: { targets: { expr: string }[] }[];
+    };
+    const base = (name: string) => name.replace(/_(bucket|count|sum)$/, '');
+    const charted = new Set(
+      dashboard.panels.flatMap((p) =>
+        p.targets.flatMap((t) => [...t.expr.matchAll(/\b((?:clipflow|temporal)_[a-z0-9_]+)/g)].map((m) => base(m[1]!))),
+      ),
+    );
+    const served = new Set([...(await scrape(endpoint())), ...(await scrape(temporalEndpoint()))].map((s) => base(s.name)));
+    expect(charted.size).toBeGreaterThan(8);
+    for (const name of charted) expect(served.has(name), `${name} is charted but not served`).toBe(true);
+    // The dashboard's filter on the SDK's slots names a worker type the SDK reports.
+    const slots = (await scrape(temporalEndpoint())).filter((s) => s.name === 'temporal_worker_task_slots_available');
+    expect(slots.map((s) => s.labels.worker_type)).toContain('ActivityWorker');
+  });
 });
