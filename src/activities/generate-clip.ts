@@ -77,7 +77,7 @@ export function createGenerateClip(
     }
   }
 
-  async function waitFor(prediction: Prediction, beat: (id: string) => void): Promise<Prediction> {
+  async function waitFor(prediction: Prediction, model: string, beat: (id: string) => void): Promise<Prediction> {
     const ctx = Context.current();
     let current = prediction;
     try {
@@ -88,7 +88,7 @@ export function createGenerateClip(
         const wait = ctx.sleep(deps.pollIntervalMs);
         const ended = provider.settled ? await Promise.race([provider.settled(current.id), wait.then(() => undefined)]) : await wait;
         const id = current.id;
-        current = ended ?? (await timed('poll', prediction.model, () => provider.get(id)));
+        current = ended ?? (await timed('poll', model, () => provider.get(id)));
       }
       return current;
     } catch (err) {
@@ -126,7 +126,7 @@ export function createGenerateClip(
     try {
       const finished = await step('provider.poll', model, async (span) => {
         span.setAttribute('clipflow.prediction_id', prediction.id);
-        return waitFor(prediction, beat);
+        return waitFor(prediction, model, beat);
       });
       ended({ status: finished.status });
       return finished;
