@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { bundleWorkflowCode, Worker, DefaultLogger, type InjectedSinks, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { bundleWorkflowCode, Worker, DefaultLogger, type WorkerOptions, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { startTracing, WORKFLOW_TRACING_MODULE, workerTracing } from '../src/telemetry/tracing.js';
 import { WORKFLOWS_PATH } from '../src/worker.js';
 import { quietRuntime, workflowBundle } from './support/env.js';
@@ -21,7 +21,7 @@ async function histories() {
   );
 }
 
-async function replayAll(bundle: WorkflowBundleWithSourceMap, sinks?: InjectedSinks<never>) {
+async function replayAll(bundle: WorkflowBundleWithSourceMap, sinks?: WorkerOptions['sinks']) {
   const outcomes: { workflowId: string; error?: unknown }[] = [];
   for await (const result of Worker.runReplayHistories({ workflowBundle: bundle, ...(sinks ? { sinks } : {}) }, await histories())) {
     outcomes.push(result);

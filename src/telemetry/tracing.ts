@@ -10,6 +10,7 @@ import {
   OpenTelemetryActivityInboundInterceptor,
   OpenTelemetryActivityOutboundInterceptor,
   OpenTelemetryWorkflowClientInterceptor,
+  type OpenTelemetrySinks,
 } from '@temporalio/interceptors-opentelemetry';
 import type { WorkflowClientInterceptor } from '@temporalio/client';
 import type { ActivityInterceptorsFactory, InjectedSinks } from '@temporalio/worker';
@@ -60,7 +61,7 @@ export function clientTracingInterceptors(tracing: Tracing): WorkflowClientInter
 }
 
 /** What a worker adds for tracing: the activity interceptors and the sink the workflow's spans leave through. */
-export function workerTracing(tracing: Tracing): { activity: ActivityInterceptorsFactory[]; sinks: InjectedSinks<never> } {
+export function workerTracing(tracing: Tracing): { activity: ActivityInterceptorsFactory[]; sinks: InjectedSinks<OpenTelemetrySinks> } {
   return {
     activity: [
       (ctx) => ({
@@ -68,6 +69,6 @@ export function workerTracing(tracing: Tracing): { activity: ActivityInterceptor
         outbound: new OpenTelemetryActivityOutboundInterceptor(ctx),
       }),
     ],
-    sinks: { exporter: makeWorkflowExporter(tracing.spanProcessor, tracing.resource) } as InjectedSinks<never>,
+    sinks: { exporter: makeWorkflowExporter(tracing.spanProcessor, tracing.resource) },
   };
 }
