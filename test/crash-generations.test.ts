@@ -93,6 +93,51 @@ describe('a clip counts generations, not activity attempts', () => {
     }
   });
 
+  it('takes up the predictions its worker created but died before hearing of, paying once per clip', {
+    timeout: 240_000,
+  }, async () => {
+    let worker: CrashWorker | undefined;
+    // The worker dies the moment the second create reaches the provider: both predictions exist,
+    // neither answer reaches it, and clip 1's id cannot have been recorded.
+    const fake = await startFakeReplicate({
+      token: TOKEN,
+      behave: onCreate((nth) => {
+        if (nth === 2 && worker) process.kill(worker.pid, 'SIGKILL');
+        return { kind: 'prediction', latencyMs: 4_000 };
+      }),
+    });
+    const env = replicateEnv(fake);
+    const config = await testConfig(env);
+    const taskQueue = uniqueName('gen-unheard');
+    const bundlePath = path.join(config.dataDir, '..', 'workflow-bundle.js');
+    await writeFile(bundlePath, (await workflowBundle()).code);
+    const clipflow = createClipflowClient(server.env.client, { taskQueue });
+    const start = () =>
+      startCrashWorker({ serverAddress: server.address, taskQueue, config, env: { ...env, CLIPFLOW_WORKFLOW_BUNDLE: bundlePath } });
+    try {
+      worker = start();
+      await worker.ready(60_000);
+      const job = await clipflow.start({ jobId: uniqueName('unheard'), clipPrompts: clipPrompts(2, 2), options: { minClips: 2 } });
+      await until('the second create', async () => fake.creates.length === 2, 60_000);
+      await worker.exited;
+      worker = start();
+      const result = await job.result();
+
+      expect(fake.creates.map((c) => c.prompt?.slice(0, 7)).sort()).toEqual(['clip 0:', 'clip 1:']);
+      expect(result.successfulClips).toBe(2);
+      expect(result.clips.map((c) => c.attempts)).toEqual([1, 1]);
+      // Both clips' activities ran again on the new worker, which found the predictions instead of paying anew.
+      const runs = activityRuns(await job.raw.fetchHistory(), 'generateClip');
+      expect(runs.map((r) => [r.outcome, r.attempt])).toEqual([
+        ['completed', 2],
+        ['completed', 2],
+      ]);
+    } finally {
+      await worker?.kill();
+      await fake.close();
+    }
+  });
+
   it('fails a clip whose provider fails 3 times, after 3 predictions; one that fails twice succeeds on its third', {
     timeout: 120_000,
   }, async () => {

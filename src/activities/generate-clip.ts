@@ -7,7 +7,7 @@ import { actualClipCost, priceFor } from '../cost/prices.js';
 import { VIDEO_STAGE } from '../cost/tracker.js';
 import { frameSize } from '../media/dimensions.js';
 import { checkClip } from '../media/probe.js';
-import type { Prediction, PredictionRequest } from '../providers/provider.js';
+import type { Prediction, PredictionRequest, StartedQuery } from '../providers/provider.js';
 import { TERMINAL_STATUSES } from '../providers/provider.js';
 import { ClipflowError, FailureType, failureType, toApplicationFailure, type ClipAttempts } from '../shared/failures.js';
 import type { Clip } from '../shared/model.js';
@@ -26,8 +26,21 @@ export interface GenerateClipProgress extends ClipAttempts {
   model: string;
   /** The running generation's prediction; absent once that generation has ended. */
   predictionId?: string;
+  /**
+   * Epoch ms from which a prediction of this clip may exist that no attempt recorded (its worker
+   * died between the create and the heartbeat carrying the id): set just before each create, and
+   * when a generation ends.
+   */
+  creatingSince?: number;
+  /** Predictions of this clip whose generations have ended, never to be taken up again. */
+  ended?: string[];
 }
 
+/** Leeway for the provider's clock against the worker's when looking for an unrecorded prediction. */
+const CLOCK_SKEW_MS = 30_000;
+
+/** Ended predictions remembered per clip: more than its generations on one model. */
+const MAX_ENDED = 10;
 /** Generated outputs larger than this are refused rather than filling the disk. */
 const MAX_OUTPUT_BYTES = 2_000_000_000;
 
@@ -39,7 +52,7 @@ export function createGenerateClip(
   const { metrics, tracer } = telemetry;
 
   /** One provider call, timed into the latency histogram whether it answers or throws. */
-  async function timed<T>(operation: 'create' | 'poll' | 'download', model: string, call: () => Promise<T>): Promise<T> {
+  async function timed<T>(operation: 'create' | 'poll' | 'find' | 'download', model: string, call: () => Promise<T>): Promise<T> {
     const end = metrics.providerRequestSeconds.startTimer({ provider: provider.name, model, operation });
     try {
       return await call();
@@ -62,19 +75,35 @@ export function createGenerateClip(
     return file;
   }
 
-  async function resume(progress: GenerateClipProgress): Promise<Prediction | undefined> {
-    const { predictionId } = progress;
-    if (!predictionId) return undefined;
-    try {
-      const found = await step('provider.resume', progress.model, () => timed('poll', progress.model, () => provider.get(predictionId)));
-      // A prediction still running or already paid for is taken up again; anything else starts anew.
-      return found.status === 'succeeded' || !TERMINAL_STATUSES.has(found.status) ? found : undefined;
-    } catch (err) {
-      // Only a prediction the provider does not know is replaced; on any other error (rate limit,
-      // outage) this attempt fails and the next one looks again, rather than paying twice.
-      if (err instanceof ClipflowError && err.type === FailureType.PredictionNotFound) return undefined;
-      throw err;
+  /** A prediction still running or already paid for is taken up again; anything else starts anew. */
+  const worthResuming = (found: Prediction) => found.status === 'succeeded' || !TERMINAL_STATUSES.has(found.status);
+
+  async function resume(progress: GenerateClipProgress, query: StartedQuery): Promise<Prediction | undefined> {
+    const { predictionId, model } = progress;
+    if (predictionId) {
+      try {
+        const found = await step('provider.resume', model, () => timed('poll', model, () => provider.get(predictionId)));
+        if (worthResuming(found)) return found;
+        progress.ended = [...(progress.ended ?? []), found.id].slice(-MAX_ENDED);
+        return undefined;
+      } catch (err) {
+        // Only a prediction the provider does not know is replaced; on any other error (rate limit,
+        // outage) this attempt fails and the next one looks again, rather than paying twice.
+        if (err instanceof ClipflowError && err.type === FailureType.PredictionNotFound) return undefined;
+        throw err;
+      }
     }
+    // No id recorded, but an earlier attempt may have died between its create and the heartbeat
+    // carrying the id: look for that prediction before paying for another.
+    const ctx = Context.current();
+    const since = progress.creatingSince ?? (ctx.info.attempt > 1 ? ctx.info.scheduledTimestampMs : undefined);
+    const findStarted = provider.findStarted?.bind(provider);
+    if (since === undefined || !findStarted) return undefined;
+    const found = await step('provider.find', model, () =>
+      timed('find', model, () => findStarted(query, since - CLOCK_SKEW_MS, new Set(progress.ended))),
+    );
+    if (found) ctx.log.warn('adopting a prediction an earlier attempt started but did not record', { predictionId: found.id });
+    return found && worthResuming(found) ? found : undefined;
   }
 
   async function waitFor(prediction: Prediction, model: string, beat: (id: string) => void): Promise<Prediction> {
@@ -152,27 +181,37 @@ export function createGenerateClip(
     const started = Date.now();
     const beat = () => ctx.heartbeat({ ...clip });
 
-    let prediction = await resume(clip);
+    const { width, height } = frameSize(prompt.aspectRatio, config.generation.shortSide);
+    const query: StartedQuery = {
+      jobId,
+      clipIndex: prompt.clipIndex,
+      model,
+      prompt: prompt.prompt,
+      ...(prompt.negativePrompt ? { negativePrompt: prompt.negativePrompt } : {}),
+      durationS: prompt.durationS,
+      aspectRatio: prompt.aspectRatio,
+      width,
+      height,
+      fps: config.generation.fps,
+      deadlineS: config.job.clipTimeoutS,
+      withImage: Boolean(input.imageUri),
+    };
+    let prediction = await resume(clip, query);
     if (prediction) {
       ctx.log.info('resuming prediction', { predictionId: prediction.id });
     } else {
       delete clip.predictionId; // that one has ended: this is a new generation
-      const { width, height } = frameSize(prompt.aspectRatio, config.generation.shortSide);
+      const { withImage: _, ...asked } = query;
       const request: PredictionRequest = {
-        jobId,
-        clipIndex: prompt.clipIndex,
+        ...asked,
         attempt: clip.generations + 1,
-        model,
-        prompt: prompt.prompt,
-        ...(prompt.negativePrompt ? { negativePrompt: prompt.negativePrompt } : {}),
-        durationS: prompt.durationS,
-        aspectRatio: prompt.aspectRatio,
-        width,
-        height,
-        fps: config.generation.fps,
         ...(input.imageUri ? { imagePath: await imageFile(input.imageUri, scratch) } : {}),
-        deadlineS: config.job.clipTimeoutS,
       };
+      if (provider.findStarted) {
+        // The intent goes first, so that a death before the id is recorded leaves a trail to it.
+        clip.creatingSince = Date.now();
+        beat();
+      }
       prediction = await step('provider.create', model, async (span) => {
         const created = await timed('create', model, () => provider.start(request));
         span.setAttribute('clipflow.prediction_id', created.id);
@@ -245,7 +284,13 @@ export function createGenerateClip(
       model: input.model,
       generations: previous?.generations ?? 0,
       spentMicroUsd: previous?.spentMicroUsd ?? input.spentMicroUsd ?? 0,
-      ...(previous?.predictionId && previous.model === input.model ? { predictionId: previous.predictionId } : {}),
+      ...(previous?.model === input.model
+        ? {
+            ...(previous.predictionId ? { predictionId: previous.predictionId } : {}),
+            ...(previous.creatingSince !== undefined ? { creatingSince: previous.creatingSince } : {}),
+            ...(previous.ended ? { ended: previous.ended } : {}),
+          }
+        : {}),
     };
     const scope = { jobId: input.jobId, clipIndex: input.clip.clipIndex, generation: clip.generations + 1, model: input.model };
     ctx.log.info('generating clip', scope);
@@ -269,7 +314,9 @@ export function createGenerateClip(
       if (generation.ended || !clip.predictionId) {
         // The next attempt starts a new generation; the count says when the clip is done for on this model.
         clip.generations += 1;
+        if (clip.predictionId) clip.ended = [...(clip.ended ?? []), clip.predictionId].slice(-MAX_ENDED);
         delete clip.predictionId;
+        clip.creatingSince = Date.now();
         ctx.heartbeat({ ...clip });
       }
       const failure = toApplicationFailure(err, { details: [attempts()], exhausted: clip.generations >= input.maxGenerations });

@@ -24,6 +24,9 @@ export interface PredictionRequest {
   deadlineS: number;
 }
 
+/** What identifies a request's prediction among others: the request, with or without its image. */
+export type StartedQuery = Omit<PredictionRequest, 'imagePath' | 'attempt'> & { withImage: boolean };
+
 export type PredictionStatus = 'starting' | 'processing' | 'succeeded' | 'failed' | 'canceled' | 'aborted';
 
 export const TERMINAL_STATUSES: ReadonlySet<PredictionStatus> = new Set(['succeeded', 'failed', 'canceled', 'aborted']);
@@ -64,6 +67,13 @@ export interface VideoProvider {
    * without asking (a local render, a push). Others are polled with get().
    */
   settled?(predictionId: string): Promise<Prediction>;
+  /**
+   * The prediction an earlier attempt of `request` started but did not live to record: one created
+   * at or after `sinceMs` (epoch ms) with the same model and input, not in `exclude`. Undefined
+   * when there is none, or more than one and no telling which. Providers that cannot list their
+   * predictions leave it out.
+   */
+  findStarted?(request: StartedQuery, sinceMs: number, exclude: ReadonlySet<string>): Promise<Prediction | undefined>;
   /** Copies the finished output to `destination`, refusing more than `maxBytes`. */
   saveOutput(prediction: Prediction, destination: string, maxBytes: number): Promise<void>;
 }

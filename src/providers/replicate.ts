@@ -7,7 +7,8 @@ import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import Replicate from 'replicate';
 import { ClipflowError, FailureType } from '../shared/failures.js';
-import type { ModelLimits, Prediction, PredictionRequest, PredictionStatus, VideoProvider } from './provider.js';
+import type { ModelLimits, Prediction, PredictionRequest, PredictionStatus, StartedQuery, VideoProvider } from './provider.js';
+import { isSameRequest } from './same-request.js';
 
 /**
  * Input names of one model. Keys left out use the generic name; `null` means the model has no
@@ -64,6 +65,8 @@ export interface ReplicateProviderOptions {
   requestTimeoutMs?: number;
 }
 
+/** Pages of the prediction list searched for an unrecorded prediction (100 a page). */
+const LIST_PAGES = 20;
 /** Downloading an output gives up after this long. */
 const DOWNLOAD_TIMEOUT_MS = 600_000;
 /** The part of Replicate's prediction object clipflow reads. */
@@ -71,13 +74,16 @@ interface ReplicatePrediction {
   id: string;
   model?: string;
   version?: string;
+  input?: Record<string, unknown>;
+  created_at?: string;
+  source?: string;
   status?: string;
   output?: unknown;
   error?: unknown;
   metrics?: { predict_time?: number };
 }
 
-type Operation = 'create' | 'get' | 'cancel' | 'upload' | 'download';
+type Operation = 'create' | 'get' | 'cancel' | 'upload' | 'download' | 'list';
 
 const STATUSES: ReadonlySet<string> = new Set<PredictionStatus>(['starting', 'processing', 'succeeded', 'failed', 'canceled', 'aborted']);
 const CONTENT_POLICY = /nsfw|content[\s_-]*(?:policy|moderation|filter)|safety|flagged|sensitive content|\(E005\)/i;
@@ -153,8 +159,10 @@ export function createReplicateProvider(options: ReplicateProviderOptions): Vide
     }
   }
 
-  function buildInput(request: PredictionRequest, imageUrl: string | undefined): Record<string, unknown> {
-    const keys = modelInputs[request.model] ?? modelInputs[request.model.split(':')[0] ?? ''] ?? {};
+  const inputKeys = (model: string): ModelInputKeys => modelInputs[model] ?? modelInputs[model.split(':')[0] ?? ''] ?? {};
+
+  function buildInput(request: Omit<PredictionRequest, 'attempt'>, imageUrl: string | undefined): Record<string, unknown> {
+    const keys = inputKeys(request.model);
     const input: Record<string, unknown> = { ...keys.extra, prompt: request.prompt };
     const put = (key: string | null | undefined, fallback: string, value: unknown) => {
       if (key === null || value === undefined) return;
@@ -167,14 +175,65 @@ export function createReplicateProvider(options: ReplicateProviderOptions): Vide
     return input;
   }
 
+  function parseModel(model: string): { modelName: string; version: string | undefined } {
+    const [modelName = '', version, ...rest] = model.split(':');
+    if (!MODEL_NAME.test(modelName) || rest.length > 0 || (version !== undefined && !VERSION_ID.test(version))) {
+      throw new ClipflowError(FailureType.InvalidInput, `model "${model}" is not of the form owner/name or owner/name:version`);
+    }
+    return { modelName, version };
+  }
+
+  /**
+   * Predictions created at or after `sinceMs`, newest first, as the list gives them; at most
+   * LIST_PAGES pages, so that a busy account costs a bounded search.
+   */
+  async function listedSince(sinceMs: number): Promise<ReplicatePrediction[]> {
+    const found: ReplicatePrediction[] = [];
+    let pages = 0;
+    try {
+      for await (const page of replicate.paginate(() => replicate.predictions.list())) {
+        for (const raw of page as ReplicatePrediction[]) {
+          const created = Date.parse(raw.created_at ?? '');
+          if (!(created >= sinceMs)) return found;
+          found.push(raw);
+        }
+        if (++pages >= LIST_PAGES) return found;
+      }
+    } catch (err) {
+      throw fail('list', err);
+    }
+    return found;
+  }
+
   return {
     name: 'replicate',
 
-    async start(request) {
-      const [modelName = '', version, ...rest] = request.model.split(':');
-      if (!MODEL_NAME.test(modelName) || rest.length > 0 || (version !== undefined && !VERSION_ID.test(version))) {
-        throw new ClipflowError(FailureType.InvalidInput, `model "${request.model}" is not of the form owner/name or owner/name:version`);
+    async findStarted(query: StartedQuery, sinceMs: number, exclude: ReadonlySet<string>) {
+      const { modelName, version } = parseModel(query.model);
+      const candidates = (await listedSince(sinceMs)).filter(
+        (raw) => !exclude.has(raw.id) && raw.source !== 'web' && (version ? raw.version === version : raw.model === modelName),
+      );
+      // The list leaves inputs out; each candidate's own record has them.
+      const expected = buildInput(query, query.withImage ? 'image' : undefined);
+      const imageKey = inputKeys(query.model).image ?? 'image';
+      const matches: ReplicatePrediction[] = [];
+      for (const candidate of candidates) {
+        let full: ReplicatePrediction;
+        try {
+          full = (await replicate.predictions.get(candidate.id)) as ReplicatePrediction;
+        } catch (err) {
+          throw fail('get', err);
+        }
+        if (isSameRequest(expected, full.input ?? {}, imageKey)) matches.push(full);
       }
+      // Two alike (the same prompt twice at once): taking either could give one video to two clips.
+      if (matches.length !== 1 || !matches[0]) return undefined;
+      requestedModels.set(matches[0].id, query.model);
+      return toPrediction(matches[0], query.model);
+    },
+
+    async start(request) {
+      const { modelName, version } = parseModel(request.model);
       const imageUrl = request.imagePath ? await uploadImage(request.imagePath) : undefined;
       const input = buildInput(request, imageUrl);
       const headers: Record<string, string> = {};

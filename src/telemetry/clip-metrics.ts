@@ -11,7 +11,7 @@ export interface ClipMetrics {
   readonly clips: Counter<'outcome' | 'provider' | 'model'>;
   /** Generation attempts by result: `succeeded` or the failure type. */
   readonly attempts: Counter<'provider' | 'model' | 'result'>;
-  /** One provider API call: create, poll or download. */
+  /** One provider API call: create, poll, find or download. */
   readonly providerRequestSeconds: Histogram<'provider' | 'model' | 'operation'>;
   /** A prediction from creation (or being taken up again) to its end, by how it ended. */
   readonly predictionSeconds: Histogram<'provider' | 'model' | 'status'>;
@@ -42,7 +42,7 @@ export function createClipMetrics(registry: Registry = new Registry()): ClipMetr
     }),
     providerRequestSeconds: new Histogram({
       name: 'clipflow_provider_request_duration_seconds',
-      help: 'Duration of one provider call (create, poll, download)',
+      help: 'Duration of one provider call (create, poll, find, download)',
       labelNames: ['provider', 'model', 'operation'],
       buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
       registers,

@@ -1,7 +1,7 @@
 /**
  * A job under random worker kills: a seeded schedule SIGKILLs the worker again and again (right
- * after it starts, right after a clip finishes so that a workflow task is in flight, or at a
- * random moment), starts a new one each time, optionally restarts the dev server once, and then
+ * after it starts, right after a clip finishes so that a workflow task is in flight, right after
+ * the provider received a create, or at a random moment), starts a new one each time, optionally restarts the dev server once, and then
  * checks what durability promises: the job completes, every clip was created once at the
  * provider, every cost was recorded once, and every history replays against today's code.
  *
@@ -30,12 +30,6 @@ export interface ChaosOptions {
   kills?: number;
   /** Restart the dev server (persisted) once, halfway through the kills. */
   restartServer?: boolean;
-  /**
-   * Kill only once this long has passed since the provider's last create. A kill between a
-   * create's answer and the first heartbeat reaching the server makes the next attempt create
-   * again: an open defect (no idempotent create yet), which `npm run chaos` still exposes.
-   */
-  quietAfterCreateMs?: number;
   log?: (line: string) => void;
 }
 
@@ -55,7 +49,7 @@ export interface ChaosOutcome {
   seconds: number;
 }
 
-type KillStrategy = 'just-started' | 'clip-finished' | 'random';
+type KillStrategy = 'just-started' | 'clip-finished' | 'just-created' | 'random';
 
 /** A small seeded PRNG (mulberry32): the same seed gives the same schedule of kills. */
 export function seededRandom(seed: number): () => number {
@@ -73,7 +67,7 @@ const TOKEN = 'r8_chaos_token';
 const MODEL = 'acme/chaos';
 
 export async function runChaos(options: ChaosOptions): Promise<ChaosOutcome> {
-  const { seed, clips = 12, kills = 8, restartServer = false, quietAfterCreateMs = 0, log = () => undefined } = options;
+  const { seed, clips = 12, kills = 8, restartServer = false, log = () => undefined } = options;
   const random = seededRandom(seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
   const started = Date.now();
@@ -129,10 +123,15 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosOutcome> {
     const finished = async () => (await client().handle(jobId).raw.describe()).status.name !== 'RUNNING';
 
     for (let k = 0; k < kills && !(await finished()); k++) {
-      const strategy = pick<KillStrategy>(['just-started', 'clip-finished', 'clip-finished', 'random']);
+      const strategy = pick<KillStrategy>(['just-started', 'clip-finished', 'clip-finished', 'just-created', 'random']);
       const t0 = Date.now();
       if (strategy === 'just-started') {
         await sleep(Math.floor(random() * 300));
+      } else if (strategy === 'just-created') {
+        // Between the provider's create and the heartbeat that records its id reaching the server.
+        const before = fake.creates.length;
+        await until('a create', () => fake.creates.length > before, 20_000, 5).catch(() => undefined);
+        await sleep(Math.floor(random() * 40));
       } else if (strategy === 'clip-finished') {
         // A finished clip means a workflow task is being scheduled or run right now.
         const saved = (w: CrashWorker) => w.readLog().filter((l) => l.event === 'saved' && l.pid === w.pid).length;
@@ -142,12 +141,6 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosOutcome> {
         await sleep(Math.floor(random() * 150));
       } else {
         await sleep(300 + Math.floor(random() * 2_500));
-      }
-      if (quietAfterCreateMs > 0) {
-        const lastCreate = () => Math.max(0, ...fake.creates.map((c) => c.time));
-        await until('a moment with no create in flight', () => Date.now() - lastCreate() >= quietAfterCreateMs, 30_000, 20).catch(
-          () => undefined,
-        );
       }
       outcomeKills.push({ strategy, afterMs: Date.now() - t0 });
       log(`seed ${seed}: kill ${k + 1}/${kills} (${strategy}, ${Date.now() - t0} ms) of pid ${worker.pid}`);

@@ -13,7 +13,7 @@ import { mediaBinaries } from '../../src/media/binaries.js';
  * Tests script failures per request with `behave` / `setBehavior`.
  */
 
-export type FakeRoute = 'create' | 'get' | 'cancel' | 'files';
+export type FakeRoute = 'create' | 'get' | 'cancel' | 'files' | 'list';
 
 export interface BehaviorContext {
   route: FakeRoute;
@@ -198,6 +198,8 @@ export interface FakeReplicateOptions {
   knownModels?: string[];
   /** Model reported for creates by version; default "fake/versioned-model". */
   versionModels?: Record<string, string>;
+  /** Predictions per page of the list; default 100, as Replicate's. */
+  listPageSize?: number;
 }
 
 export interface FakeReplicate {
@@ -606,6 +608,24 @@ export async function startFakeReplicate(options: FakeReplicateOptions): Promise
       entry.status = 201;
       entry.predictionId = p.id;
       return send(201, serialize(p));
+    }
+
+    // The list: newest first, a page at a time, without inputs (as Replicate lists them).
+    if (method === 'GET' && url.pathname === '/v1/predictions') {
+      const behavior = behave?.({ route: 'list', ...countCreates(undefined) });
+      if (behavior?.kind === 'http') return respondWith(res, record, behavior);
+      const newestFirst = [...predictions.values()].reverse();
+      const pageSize = options.listPageSize ?? 100;
+      const offset = Number(url.searchParams.get('cursor') ?? 0) || 0;
+      const end = offset + pageSize;
+      return send(200, {
+        previous: null,
+        next: end < newestFirst.length ? `${origin}/v1/predictions?cursor=${end}` : null,
+        results: newestFirst.slice(offset, end).map((p) => {
+          const { input: _input, ...listed } = serialize(p);
+          return listed;
+        }),
+      });
     }
 
     match = /^\/v1\/predictions\/([^/]+)(\/cancel)?$/.exec(url.pathname);
