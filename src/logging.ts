@@ -27,7 +27,7 @@ export interface JsonLoggerOptions {
 /** The credentials in a configuration, for the logger to redact. */
 export function configSecrets(config: Config): string[] {
   const storeKeys = config.store.kind === 's3' && config.store.credentials ? [config.store.credentials.secretAccessKey.reveal()] : [];
-  return [config.replicate.apiToken, ...connectionSecrets(config), ...storeKeys].filter(
+  return [config.replicate.apiToken, config.runway.apiSecret, config.fal.key, ...connectionSecrets(config), ...storeKeys].filter(
     (s): s is string => typeof s === 'string' && s.length > 0,
   );
 }

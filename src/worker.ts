@@ -3,19 +3,41 @@ import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { missingSearchAttributes, registerCommand } from './temporal/namespace-setup.js';
 import { createActivities, type ActivityDeps } from './activities/index.js';
-import { ConfigError, describeConnection, loadConfig, nativeConnectionOptions, providerChoice, type Config } from './config/index.js';
+import {
+  ConfigError,
+  describeConnection,
+  loadConfig,
+  nativeConnectionOptions,
+  pollIntervalMs,
+  providerChoice,
+  type Config,
+} from './config/index.js';
 import { createCostTracker } from './cost/create-tracker.js';
 import { describeCostTracker } from './cost/locations.js';
 import { createStore } from './store/create-store.js';
 import { activityLogContext, installRuntimeLogging, type JsonLogger } from './logging.js';
 import { mediaBinaries } from './media/binaries.js';
 import { createProbe } from './media/probe.js';
-import { createProvider } from './providers/create-provider.js';
+import { createProvider, type ProviderChoice } from './providers/create-provider.js';
 import { activityTelemetry, providerAccount, type ActivityTelemetry } from './telemetry/activity-telemetry.js';
 import { WORKFLOW_TRACING_MODULE, workerTracing, type Tracing } from './telemetry/tracing.js';
 import { startWorkerTelemetry } from './telemetry/worker-telemetry.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
+
+/** The credential that names the provider account a worker spends (fingerprinted, never shown). */
+function credentialOf(choice: ProviderChoice): string | undefined {
+  switch (choice.provider) {
+    case 'local':
+      return undefined;
+    case 'replicate':
+      return choice.options.apiToken;
+    case 'runway':
+      return choice.options.apiSecret;
+    case 'pika':
+      return choice.options.key;
+  }
+}
 
 /**
  * Builds the activities' dependencies from configuration, recording into `telemetry` (metrics and
@@ -33,13 +55,13 @@ export async function createActivityDeps(
     provider: createProvider(choice, media),
     telemetry: activityTelemetry({
       ...telemetry,
-      account: providerAccount(choice.provider, choice.provider === 'replicate' ? choice.options.apiToken : undefined),
+      account: providerAccount(choice.provider, credentialOf(choice)),
     }),
     probe: createProbe(media.ffprobe),
     costTracker,
     store,
     config,
-    pollIntervalMs: config.generation.provider === 'local' ? 200 : config.replicate.pollIntervalMs,
+    pollIntervalMs: pollIntervalMs(config),
     close: async () => {
       await costTracker.close();
       await store.close();

@@ -10,12 +10,16 @@ import { priceTable, pricesEnv } from './prices.js';
 import { storeEnv, storeSettings, type StoreSettings } from './store.js';
 import {
   generationSettings,
+  falSettings,
   localSettings,
   providersEnv,
   replicateSettings,
+  runwaySettings,
+  type FalSettings,
   type GenerationSettings,
   type LocalSettings,
   type ReplicateSettings,
+  type RunwaySettings,
 } from './providers.js';
 import { telemetryEnv, telemetrySettings, type TelemetrySettings } from './telemetry.js';
 import { temporalEnv, temporalSettings, type TemporalSettings } from './temporal.js';
@@ -41,6 +45,8 @@ export interface Config {
   image: ImageSettings;
   local: LocalSettings;
   replicate: ReplicateSettings;
+  runway: RunwaySettings;
+  fal: FalSettings;
   logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
   /** Metrics endpoints and trace export, all off unless configured. */
   telemetry: TelemetrySettings;
@@ -84,6 +90,8 @@ export function loadConfig(env: Env = process.env): Config {
     image: imageSettings(e),
     local: localSettings(e),
     replicate: replicateSettings(e),
+    runway: runwaySettings(e),
+    fal: falSettings(e),
     logLevel: e.LOG_LEVEL,
     telemetry: telemetrySettings(e),
   };
@@ -101,7 +109,15 @@ export { ConfigError, type Env, type Environment } from './env.js';
 export type { JobDefaults } from './job.js';
 export type { ImageSettings, WorkerSettings } from './limits.js';
 export { DEFAULT_PRICES } from './prices.js';
-export { providerChoice, type GenerationSettings, type LocalSettings, type ReplicateSettings } from './providers.js';
+export {
+  pollIntervalMs,
+  providerChoice,
+  type FalSettings,
+  type GenerationSettings,
+  type LocalSettings,
+  type ReplicateSettings,
+  type RunwaySettings,
+} from './providers.js';
 export type { RetrySettings } from './retry.js';
 export { Secret } from './secret.js';
 export type { StoreSettings } from './store.js';
