@@ -27,6 +27,7 @@ import type { VideoProvider } from '../src/providers/provider.js';
 import { ClipflowError, FailureType } from '../src/shared/failures.js';
 import type { Clip, ClipPrompt } from '../src/shared/model.js';
 import { usdToMicros } from '../src/shared/money.js';
+import { activityTelemetry } from '../src/telemetry/activity-telemetry.js';
 import { testConfig, uniqueName } from './support/env.js';
 import { activityEnv, FAKE_MODEL, FakeProvider, memoryCostTracker, prediction, recordingProvider, rejection } from './support/fakes.js';
 
@@ -813,6 +814,60 @@ describe('writeReport', () => {
     };
   }
 
+  it('counts each clip by outcome, provider and model, and the clips stopped for budget, when the report is stored', async () => {
+    const telemetry = activityTelemetry();
+    const { writeReport } = activities({ provider: new FakeProvider({ name: 'replicate' }), telemetry });
+    const failure = (clipIndex: number, errorType: string, model?: string) => ({
+      clipIndex,
+      errorType,
+      message: errorType,
+      attempts: model ? 1 : 0,
+      costMicroUsd: 0,
+      ...(model ? { model } : {}),
+    });
+    const input: ReportInput = {
+      jobId: uniqueName('counted'),
+      clipPrompts: [0, 1, 2, 3, 4].map((clipIndex) => ({ clipIndex })),
+      clips: [clip(0), clip(1, { model: 'acme/fallback' })],
+      failures: [
+        failure(2, 'CancelledForBudget', 'minimax/video-01'),
+        failure(3, 'SkippedForBudget'),
+        failure(4, 'ProviderFailed', 'acme/fallback'),
+      ],
+      totalCostMicroUsd: 1_000_000,
+      totalGenerationTimeS: 80,
+      minClips: 2,
+      budget: {
+        limitMicroUsd: 1_000_000,
+        spentBeforeJobMicroUsd: 0,
+        estimatedMicroUsd: 2_500_000,
+        actualMicroUsd: 1_000_000,
+        peakReservedMicroUsd: 1_000_000,
+        skippedForBudget: [3],
+        cancelledForBudget: [2],
+        perModel: [],
+      },
+      cancelledClips: [],
+    };
+    await activityEnv().run(writeReport, input);
+
+    const values = async (metric: { get(): Promise<{ values: { labels: object; value: number }[] }> }) =>
+      (await metric.get()).values.map(({ labels, value }) => ({ ...labels, value }));
+    expect(await values(telemetry.metrics.clips)).toEqual(
+      expect.arrayContaining([
+        { outcome: 'succeeded', provider: 'replicate', model: 'minimax/video-01', value: 1 },
+        { outcome: 'succeeded', provider: 'replicate', model: 'acme/fallback', value: 1 },
+        { outcome: 'cancelled', provider: 'replicate', model: 'minimax/video-01', value: 1 },
+        { outcome: 'skipped', provider: 'replicate', model: 'none', value: 1 },
+        { outcome: 'failed', provider: 'replicate', model: 'acme/fallback', value: 1 },
+      ]),
+    );
+    expect((await values(telemetry.metrics.clips)).reduce((sum, v) => sum + v.value, 0)).toBe(5);
+    expect(await values(telemetry.metrics.budgetStops)).toEqual([
+      { stop: 'clip_skipped', value: 1 },
+      { stop: 'clip_cancelled', value: 1 },
+    ]);
+  });
   it('writes production_report.json with totals, success rate, budget and one row per clip prompt', async () => {
     const { writeReport } = activities({ provider: new FakeProvider() });
     const jobId = uniqueName('report');

@@ -6,6 +6,7 @@ import type { FrameMaker } from '../media/frames.js';
 import type { Probe } from '../media/probe.js';
 import type { VideoProvider } from '../providers/provider.js';
 import type { ArtifactStore } from '../store/artifact-store.js';
+import type { ActivityTelemetry } from '../telemetry/activity-telemetry.js';
 
 /** Everything the activities touch, passed in so tests can hand in fakes. */
 export interface ActivityDeps {
@@ -24,4 +25,6 @@ export interface ActivityDeps {
   /** How often a running prediction is polled (and the activity heartbeats). */
   pollIntervalMs: number;
   downloadImage?: typeof downloadImage;
+  /** Metrics and spans; without it the activities record into a registry nobody serves. */
+  telemetry?: ActivityTelemetry;
 }

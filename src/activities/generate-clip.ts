@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import type { Span } from '@opentelemetry/api';
 import { CancelledFailure, Context } from '@temporalio/activity';
 import { actualClipCost, priceFor } from '../cost/prices.js';
 import { VIDEO_STAGE } from '../cost/tracker.js';
@@ -9,12 +10,14 @@ import { checkClip } from '../media/probe.js';
 import type { Prediction, PredictionRequest, StartedQuery } from '../providers/provider.js';
 import { TERMINAL_STATUSES } from '../providers/provider.js';
 import { MAX_ATTEMPT_MESSAGE_CHARS, describeFindings, type AttemptRecord, type ContentFinding } from '../shared/content.js';
-import { ClipflowError, FailureType, toApplicationFailure, type ClipAttempts } from '../shared/failures.js';
+import { ClipflowError, FailureType, failureType, toApplicationFailure, type ClipAttempts } from '../shared/failures.js';
 import type { Clip } from '../shared/model.js';
 import { microsToUsd } from '../shared/money.js';
 import type { ActivityDeps } from './deps.js';
 import { clipKey, posterKey, stripKey } from '../store/keys.js';
 import type { GenerateClipInput } from '../shared/activity-io.js';
+import { activityTelemetry } from '../telemetry/activity-telemetry.js';
+import { inSpan } from '../telemetry/spans.js';
 
 /**
  * What the activity heartbeats: the clip's attempts so far and, while a generation runs, its
@@ -50,9 +53,29 @@ interface GenerationState {
 }
 
 export function createGenerateClip(
-  deps: Pick<ActivityDeps, 'provider' | 'probe' | 'contentCheck' | 'frames' | 'costTracker' | 'store' | 'config' | 'pollIntervalMs'>,
+  deps: Pick<
+    ActivityDeps,
+    'provider' | 'probe' | 'contentCheck' | 'frames' | 'costTracker' | 'store' | 'config' | 'pollIntervalMs' | 'telemetry'
+  >,
 ) {
   const { provider, probe, contentCheck, costTracker, store, config } = deps;
+  const telemetry = deps.telemetry ?? activityTelemetry();
+  const { metrics, tracer } = telemetry;
+
+  /** One provider call, timed into the latency histogram whether it answers or throws. */
+  async function timed<T>(operation: 'create' | 'poll' | 'find' | 'download', model: string, call: () => Promise<T>): Promise<T> {
+    const end = metrics.providerRequestSeconds.startTimer({ provider: provider.name, model, operation });
+    try {
+      return await call();
+    } finally {
+      end();
+    }
+  }
+
+  /** A span below the activity's own, named for the step (provider.create, clip.validate, store.put, …). */
+  function step<T>(name: string, model: string, fn: (span: Span) => Promise<T>): Promise<T> {
+    return inSpan(tracer, name, { 'clipflow.provider': provider.name, 'clipflow.model': model }, fn);
+  }
 
   /** The reference image as a file this attempt's provider client can read. */
   async function imageFile(uri: string, scratch: string): Promise<string> {
@@ -67,9 +90,10 @@ export function createGenerateClip(
   const worthResuming = (found: Prediction) => found.status === 'succeeded' || !TERMINAL_STATUSES.has(found.status);
 
   async function resume(progress: GenerateClipProgress, query: StartedQuery): Promise<Prediction | undefined> {
-    if (progress.predictionId) {
+    const { predictionId, model } = progress;
+    if (predictionId) {
       try {
-        const found = await provider.get(progress.predictionId);
+        const found = await step('provider.resume', model, () => timed('poll', model, () => provider.get(predictionId)));
         if (worthResuming(found)) return found;
         progress.ended = [...(progress.ended ?? []), found.id].slice(-MAX_ENDED);
         return undefined;
@@ -84,13 +108,16 @@ export function createGenerateClip(
     // carrying the id: look for that prediction before paying for another.
     const ctx = Context.current();
     const since = progress.creatingSince ?? (ctx.info.attempt > 1 ? ctx.info.scheduledTimestampMs : undefined);
-    if (since === undefined || !provider.findStarted) return undefined;
-    const found = await provider.findStarted(query, since - CLOCK_SKEW_MS, new Set(progress.ended));
+    const findStarted = provider.findStarted?.bind(provider);
+    if (since === undefined || !findStarted) return undefined;
+    const found = await step('provider.find', model, () =>
+      timed('find', model, () => findStarted(query, since - CLOCK_SKEW_MS, new Set(progress.ended))),
+    );
     if (found) ctx.log.warn('adopting a prediction an earlier attempt started but did not record', { predictionId: found.id });
     return found && worthResuming(found) ? found : undefined;
   }
 
-  async function waitFor(prediction: Prediction, beat: (id: string) => void): Promise<Prediction> {
+  async function waitFor(prediction: Prediction, model: string, beat: (id: string) => void): Promise<Prediction> {
     const ctx = Context.current();
     let current = prediction;
     try {
@@ -100,7 +127,8 @@ export function createGenerateClip(
         // heartbeat (and so cancellation) going while it runs. Others are polled.
         const wait = ctx.sleep(deps.pollIntervalMs);
         const ended = provider.settled ? await Promise.race([provider.settled(current.id), wait.then(() => undefined)]) : await wait;
-        current = ended ?? (await provider.get(current.id));
+        const id = current.id;
+        current = ended ?? (await timed('poll', model, () => provider.get(id)));
       }
       return current;
     } catch (err) {
@@ -117,8 +145,34 @@ export function createGenerateClip(
       outputDurationS,
       ...(prediction.predictTimeS !== undefined ? { predictTimeS: prediction.predictTimeS } : {}),
     });
-    await costTracker.record({ jobId, stage: VIDEO_STAGE, clipIndex, key: prediction.id, amountMicroUsd, model: prediction.model });
+    const recorded = await costTracker.record({
+      jobId,
+      stage: VIDEO_STAGE,
+      clipIndex,
+      key: prediction.id,
+      amountMicroUsd,
+      model: prediction.model,
+    });
+    // Counted where the ledger first records it, so a retried record never counts twice.
+    if (recorded) metrics.spendUsd.inc({ provider: provider.name, model: prediction.model }, microsToUsd(amountMicroUsd));
     return amountMicroUsd;
+  }
+
+  /** Waits for the prediction in a provider.poll span, counted in flight for the provider account meanwhile. */
+  async function waitUntilEnded(prediction: Prediction, model: string, beat: (id: string) => void): Promise<Prediction> {
+    const inFlight = { provider: provider.name, account: telemetry.account };
+    const ended = metrics.predictionSeconds.startTimer({ provider: provider.name, model });
+    metrics.predictionsInFlight.inc(inFlight);
+    try {
+      const finished = await step('provider.poll', model, async (span) => {
+        span.setAttribute('clipflow.prediction_id', prediction.id);
+        return waitFor(prediction, model, beat);
+      });
+      ended({ status: finished.status });
+      return finished;
+    } finally {
+      metrics.predictionsInFlight.dec(inFlight);
+    }
   }
 
   /**
@@ -169,7 +223,11 @@ export function createGenerateClip(
         clip.creatingSince = Date.now();
         beat();
       }
-      prediction = await provider.start(request);
+      prediction = await step('provider.create', model, async (span) => {
+        const created = await timed('create', model, () => provider.start(request));
+        span.setAttribute('clipflow.prediction_id', created.id);
+        return created;
+      });
       ctx.log.info('prediction created', { predictionId: prediction.id });
     }
     // Recorded at once: a crash from here on resumes this prediction instead of paying for another.
@@ -177,7 +235,7 @@ export function createGenerateClip(
     beat();
 
     // Priced by the model as this clip asked for it (a provider may report it spelled otherwise).
-    const finished = { ...(await waitFor(prediction, beat)), model };
+    const finished = { ...(await waitUntilEnded(prediction, model, beat)), model };
     // From here on this generation has ended, however the attempt ends.
     generation.ended = true;
     if (finished.status !== 'succeeded') {
@@ -194,27 +252,35 @@ export function createGenerateClip(
     // heartbeat goes on meanwhile, or the server would take the attempt for a dead worker's.
     const beating = setInterval(beat, 1000);
     try {
-      await provider.saveOutput(finished, partial, MAX_OUTPUT_BYTES);
+      await step('provider.download', model, () =>
+        timed('download', model, () => provider.saveOutput(finished, partial, MAX_OUTPUT_BYTES)),
+      );
       // Messages name the clip by its key, not by this attempt's scratch file.
       const asClip = (err: unknown) => {
         throw err instanceof ClipflowError ? new ClipflowError(err.type, err.message.replaceAll(partial, `clip ${key}`)) : err;
       };
-      const facts = await probe(partial).catch(asClip);
-      // Paid for once the prediction succeeded, whether or not the clip passes validation.
-      paidMicroUsd = await recordCost(jobId, prompt.clipIndex, finished, facts.durationS);
-      checkClip(key, facts, config.generation);
-      const check = await contentCheck(partial, facts.durationS).catch((err: unknown) =>
-        asClip(err instanceof ClipflowError ? new ClipflowError(err.type, `${partial} ${err.message}`) : err),
-      );
-      if (check.findings.length > 0) {
-        generation.findings = check.findings;
-        throw new ClipflowError(FailureType.ValidationFailed, `clip ${key} failed its content check: ${describeFindings(check.findings)}`);
-      }
+      const { facts, check, paid } = await step('clip.validate', model, async () => {
+        const facts = await probe(partial).catch(asClip);
+        // Paid for once the prediction succeeded, whether or not the clip passes validation.
+        paidMicroUsd = await recordCost(jobId, prompt.clipIndex, finished, facts.durationS);
+        checkClip(key, facts, config.generation);
+        const check = await contentCheck(partial, facts.durationS).catch((err: unknown) =>
+          asClip(err instanceof ClipflowError ? new ClipflowError(err.type, `${partial} ${err.message}`) : err),
+        );
+        if (check.findings.length > 0) {
+          generation.findings = check.findings;
+          throw new ClipflowError(
+            FailureType.ValidationFailed,
+            `clip ${key} failed its content check: ${describeFindings(check.findings)}`,
+          );
+        }
+        return { facts, check, paid: paidMicroUsd };
+      });
       // Only a clip that passed goes to the store, where any worker (and the report) finds it.
-      const uri = await store.putFile(key, partial, 'video/mp4');
+      const uri = await step('store.put', model, () => store.putFile(key, partial, 'video/mp4'));
       const file = store.pathOf(uri);
       const pictures = await storePictures(jobId, prompt.clipIndex, partial, facts.durationS, scratch);
-      clip.spentMicroUsd += paidMicroUsd;
+      clip.spentMicroUsd += paid;
       return {
         clipIndex: prompt.clipIndex,
         uri,
@@ -290,6 +356,7 @@ export function createGenerateClip(
     const scratch = await mkdtemp(path.join(os.tmpdir(), 'clipflow-clip-'));
     try {
       const made = await produce(input, clip, generation, scratch);
+      metrics.attempts.inc({ provider: provider.name, model: input.model, result: 'succeeded' });
       ctx.log.info('clip ready', { ...scope, uri: made.uri, costUsd: made.costUsd });
       return made;
     } catch (err) {
@@ -299,7 +366,10 @@ export function createGenerateClip(
         ...(clip.failedAttempts ? { failedAttempts: clip.failedAttempts } : {}),
       });
       // Still a cancellation, now telling the workflow what the clip had cost.
-      if (err instanceof CancelledFailure) throw new CancelledFailure(err.message, [attempts()]);
+      if (err instanceof CancelledFailure) {
+        metrics.attempts.inc({ provider: provider.name, model: input.model, result: FailureType.Cancelled });
+        throw new CancelledFailure(err.message, [attempts()]);
+      }
       if (generation.ended || !clip.predictionId) {
         // The next attempt starts a new generation; the count says when the clip is done for on this model.
         clip.generations += 1;
@@ -310,6 +380,7 @@ export function createGenerateClip(
         ctx.heartbeat({ ...clip });
       }
       const failure = toApplicationFailure(err, { details: [attempts()], exhausted: clip.generations >= input.maxGenerations });
+      metrics.attempts.inc({ provider: provider.name, model: input.model, result: failureType(failure.type) });
       ctx.log.warn('clip generation failed', { ...scope, type: failure.type, error: failure.message, final: failure.nonRetryable });
       throw failure;
     } finally {

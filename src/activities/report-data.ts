@@ -61,7 +61,7 @@ export function buildReport(input: ReportInput, place: ReportPlace = {}) {
       success: clip !== undefined,
       outcome: clip ? 'succeeded' : ruleFor(failure?.errorType).outcome,
       provider: clip?.provider ?? null,
-      model: clip?.model ?? failedAttempts.at(-1)?.model ?? null,
+      model: clip?.model ?? failure?.model ?? failedAttempts.at(-1)?.model ?? null,
       costUsd: clip?.costUsd ?? microsToUsd(failure?.costMicroUsd ?? 0),
       generationTimeS: clip?.generationTimeS ?? 0,
       attempts: clip?.attempts ?? failure?.attempts ?? 0,

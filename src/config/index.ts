@@ -22,6 +22,7 @@ import {
   type ReplicateSettings,
   type RunwaySettings,
 } from './providers.js';
+import { telemetryEnv, telemetrySettings, type TelemetrySettings } from './telemetry.js';
 import { temporalEnv, temporalSettings, type TemporalSettings } from './temporal.js';
 
 /**
@@ -50,6 +51,8 @@ export interface Config {
   runway: RunwaySettings;
   fal: FalSettings;
   logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+  /** Metrics endpoints and trace export, all off unless configured. */
+  telemetry: TelemetrySettings;
 }
 
 const EnvSchema = z.object({
@@ -66,6 +69,7 @@ const EnvSchema = z.object({
   ...pricesEnv.shape,
   ...storeEnv.shape,
   ...contentChecksEnv.shape,
+  ...telemetryEnv.shape,
 });
 
 /** Every variable clipflow reads (besides envconfig's TEMPORAL_GRPC_META_* headers). */
@@ -94,6 +98,7 @@ export function loadConfig(env: Env = process.env): Config {
     runway: runwaySettings(e),
     fal: falSettings(e),
     logLevel: e.LOG_LEVEL,
+    telemetry: telemetrySettings(e),
   };
 }
 
@@ -122,4 +127,5 @@ export {
 export type { RetrySettings } from './retry.js';
 export { Secret } from './secret.js';
 export type { StoreSettings } from './store.js';
+export type { TelemetrySettings } from './telemetry.js';
 export type { TemporalSettings } from './temporal.js';

@@ -180,6 +180,8 @@ export interface ClipFailure {
   costMicroUsd: number;
   /** Each failed generation, with what its content check found. */
   failedAttempts?: AttemptRecord[];
+  /** The last model that tried it; absent for a clip that never started. */
+  model?: string;
 }
 
 export interface BudgetSummary {

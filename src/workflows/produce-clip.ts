@@ -48,7 +48,12 @@ export async function produceClip(jobId: string, clip: ClipPrompt, settings: Job
       const failure = describeClipFailure(clip.clipIndex, err);
       outcome = {
         ok: false,
-        failure: { ...failure, costMicroUsd: Math.max(failure.costMicroUsd, spentMicroUsd), message: `${model}: ${failure.message}` },
+        failure: {
+          ...failure,
+          model,
+          costMicroUsd: Math.max(failure.costMicroUsd, spentMicroUsd),
+          message: `${model}: ${failure.message}`,
+        },
       };
       if (!wantsFallback(failure)) break;
     }
