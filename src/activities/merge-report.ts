@@ -1,0 +1,64 @@
+import { log } from '@temporalio/activity';
+import type { MergedReport, MergeReportInput, NotStarted, PlannedClip } from '../shared/activity-io.js';
+import { FailureType } from '../shared/failures.js';
+import type { Clip, ClipFailure } from '../shared/model.js';
+import { reportKey } from '../store/keys.js';
+import type { ActivityDeps } from './deps.js';
+import { buildReport } from './write-report.js';
+
+const NOT_STARTED: Record<NotStarted, { errorType: string; message: string }> = {
+  cancelled: { errorType: FailureType.Cancelled, message: 'not started: the job was cancelled' },
+  budget: { errorType: FailureType.SkippedForBudget, message: 'not started: its batch did not fit under the budget limit' },
+  failed: { errorType: FailureType.Error, message: 'its batch workflow failed; see the batch workflow in Temporal' },
+};
+
+/**
+ * The production report of a job run in batches: every batch's clips and failures, read back
+ * from the store, and a row for each clip of a batch that never started; the same report a
+ * one-workflow job writes. Its counts come back so the workflow can summarize without the rows.
+ */
+export function createMergeReport({ store }: Pick<ActivityDeps, 'store'>) {
+  return async function mergeReport(input: MergeReportInput): Promise<MergedReport> {
+    const clipIndexes: number[] = [];
+    const clips: Clip[] = [];
+    const failures: ClipFailure[] = [];
+    for (const batch of input.batches) {
+      const slice = JSON.parse(await store.getText(batch.sliceUri)) as PlannedClip[];
+      clipIndexes.push(...slice.map(({ clip }) => clip.clipIndex));
+      for (const uri of batch.resultUris) {
+        const part = JSON.parse(await store.getText(uri)) as { clips: Clip[]; failures: ClipFailure[] };
+        clips.push(...part.clips);
+        failures.push(...part.failures);
+      }
+      if (batch.notStarted) {
+        const why = NOT_STARTED[batch.notStarted];
+        failures.push(...slice.map(({ clip }) => ({ clipIndex: clip.clipIndex, ...why, attempts: 0, costMicroUsd: 0 })));
+      }
+    }
+    const byIndex = <T extends { clipIndex: number }>(a: T, b: T) => a.clipIndex - b.clipIndex;
+    clips.sort(byIndex);
+    failures.sort(byIndex);
+    const indexesOf = (type: string) => failures.filter((f) => f.errorType === type).map((f) => f.clipIndex);
+    const report = buildReport({
+      jobId: input.jobId,
+      clipPrompts: clipIndexes.map((clipIndex) => ({ clipIndex })),
+      clips,
+      failures,
+      totalCostMicroUsd: input.totalCostMicroUsd,
+      totalGenerationTimeS: input.totalGenerationTimeS,
+      minClips: input.minClips,
+      budget: {
+        ...input.budget,
+        skippedForBudget: indexesOf(FailureType.SkippedForBudget),
+        cancelledForBudget: indexesOf(FailureType.CancelledForBudget),
+      },
+      cancelledClips: indexesOf(FailureType.Cancelled),
+    });
+    const uri = await store.putText(reportKey(input.jobId), `${JSON.stringify(report, null, 2)}\n`, 'application/json');
+    const file = store.pathOf(uri);
+    const failuresByType: Record<string, number> = {};
+    for (const f of failures) failuresByType[f.errorType] = (failuresByType[f.errorType] ?? 0) + 1;
+    log.info('report merged from batches', { jobId: input.jobId, uri, batches: input.batches.length, clips: clipIndexes.length });
+    return { uri, ...(file ? { path: file } : {}), failuresByType, textOnlyClips: clips.filter((c) => c.imageNote).length };
+  };
+}
