@@ -120,7 +120,7 @@ export class BatchScheduler {
     for (let i = 0; i < this.pending.length && this.freeSlots.length > 0 && !ledger.overLimit; ) {
       const plan = this.pending[i]!;
       const allowance = ledger.reserveUpTo(plan.batch, plan.estimatedMicroUsd, plan.cheapestMicroUsd);
-      if (allowance > 0) {
+      if (allowance !== undefined) {
         this.pending.splice(i, 1);
         this.start(plan, allowance);
       } else {

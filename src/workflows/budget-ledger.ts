@@ -65,11 +65,12 @@ export class BudgetLedger {
 
   /**
    * Reserves for `key` as much of `wanted` as is left, if that is at least `minimum`; returns the
-   * amount (0 when nothing was reserved). A batch of a big job gets its allowance this way.
+   * amount, or undefined when nothing was reserved (free clips reserve 0). A batch of a big job
+   * gets its allowance this way.
    */
-  reserveUpTo(key: number, wanted: MicroUsd, minimum: MicroUsd): MicroUsd {
+  reserveUpTo(key: number, wanted: MicroUsd, minimum: MicroUsd): MicroUsd | undefined {
     const amount = Math.min(wanted, this.availableMicroUsd);
-    if (amount <= 0 || amount < minimum) return 0;
+    if (amount < minimum) return undefined;
     this.estimates.set(key, amount);
     this.reserved.set(key, amount);
     this.peak = Math.max(this.peak, this.reservedMicroUsd);
