@@ -137,6 +137,28 @@ describe('a job larger than one batch', () => {
     expect(h.provider.creates.size).toBe(12);
   });
 
+  it('raiseBudget tops up a running batch that got less than its estimate, then starts the batches that waited', async () => {
+    // $0.10 a clip, $0.70 at first: batch 0 gets $0.50, batch 1 the $0.20 left (2 of its 5 clips).
+    const h = await fastHarness(
+      server,
+      { ...BATCHES, CLIPFLOW_PRICES: JSON.stringify({ 'clipflow/local-ffmpeg': { usdPerPrediction: 0.1 } }) },
+      5_000,
+    );
+    const jobId = uniqueName('batched-raise');
+    const { result, raised } = await h.worker.runUntil(async () => {
+      const job = await h.clipflow.start({ jobId, clipPrompts: clipPrompts(23, 1), options: { concurrency: 4, budgetUsd: 0.7 } });
+      await until('both batches generating', () => h.provider.creates.size === 4, 30_000);
+      const raised = await h.clipflow.raiseBudget(jobId, 3);
+      return { result: await job.result(), raised };
+    });
+
+    // Held when the budget was raised: the clips of the three batches not started.
+    expect(raised).toEqual({ limitUsd: 3, heldClips: 13 });
+    expect(result.successfulClips).toBe(23);
+    expect(result.totalCostUsd).toBeCloseTo(2.3, 5);
+    expect([...h.provider.creates.values()]).toEqual(Array(23).fill(1));
+  });
+
   it('starts a job whose clip list is over 256 KiB: the list goes to the store and the workflow gets its URI', async () => {
     const h = await fastHarness(server, {});
     // 24 clips whose prompt and negative prompt are 2,000 characters of 3-byte text each: about 290 KB.

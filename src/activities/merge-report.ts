@@ -2,7 +2,7 @@ import { log } from '@temporalio/activity';
 import type { MergedReport, MergeReportInput, NotStarted, PlannedClip } from '../shared/activity-io.js';
 import { FailureType } from '../shared/failures.js';
 import type { Clip, ClipFailure } from '../shared/model.js';
-import { reportKey } from '../store/keys.js';
+import { batchResultsKey, batchSliceKey, reportKey } from '../store/keys.js';
 import type { ActivityDeps } from './deps.js';
 import { buildReport } from './write-report.js';
 
@@ -23,10 +23,11 @@ export function createMergeReport({ store }: Pick<ActivityDeps, 'store'>) {
     const clips: Clip[] = [];
     const failures: ClipFailure[] = [];
     for (const batch of input.batches) {
-      const slice = JSON.parse(await store.getText(batch.sliceUri)) as PlannedClip[];
+      const slice = JSON.parse(await store.getText(store.uriOf(batchSliceKey(input.jobId, batch.batch)))) as PlannedClip[];
       clipIndexes.push(...slice.map(({ clip }) => clip.clipIndex));
-      for (const uri of batch.resultUris) {
-        const part = JSON.parse(await store.getText(uri)) as { clips: Clip[]; failures: ClipFailure[] };
+      for (let n = 0; n < batch.resultParts; n++) {
+        const text = await store.getText(store.uriOf(batchResultsKey(input.jobId, batch.batch, n)));
+        const part = JSON.parse(text) as { clips: Clip[]; failures: ClipFailure[] };
         clips.push(...part.clips);
         failures.push(...part.failures);
       }

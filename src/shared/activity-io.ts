@@ -211,7 +211,8 @@ export type NotStarted = 'cancelled' | 'budget' | 'failed';
 
 export interface MergeReportInput {
   jobId: string;
-  batches: { batch: number; sliceUri: string; resultUris: string[]; notStarted?: NotStarted }[];
+  /** Each batch's slice and results are found by their keys, so this input stays small whatever the job. */
+  batches: { batch: number; resultParts: number; notStarted?: NotStarted }[];
   minClips: number;
   totalCostMicroUsd: MicroUsd;
   totalGenerationTimeS: number;

@@ -60,10 +60,10 @@ export async function runInBatches(job: ValidJobInput, settings: JobSettings): P
   const report = await CancellationScope.nonCancellable(() =>
     mergeReport({
       jobId: job.jobId,
-      batches: plan.batches.map(({ batch, sliceUri }) => {
+      batches: plan.batches.map(({ batch }) => {
         const notStarted = outcome.notStarted.get(batch);
-        const resultUris = outcome.summaries.find((s) => s.batch === batch)?.resultUris ?? [];
-        return { batch, sliceUri, resultUris, ...(notStarted ? { notStarted } : {}) };
+        const resultParts = outcome.summaries.find((s) => s.batch === batch)?.resultUris.length ?? 0;
+        return { batch, resultParts, ...(notStarted ? { notStarted } : {}) };
       }),
       minClips: settings.minClips,
       totalCostMicroUsd: ledger.actual,

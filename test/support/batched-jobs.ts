@@ -1,17 +1,11 @@
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { Client } from '@temporalio/client';
-import type { temporal } from '@temporalio/proto';
 import { createFixedLatencyProvider, type FixedLatencyProvider } from '../../bench/fixed-latency-provider.js';
-import { profileHistory } from '../../bench/history-profile.js';
 import { renderSampleClip } from '../../bench/sample-clip.js';
 import type { DevServer } from '../../src/dev-server/start-dev-server.js';
-import { batchWorkflowId } from '../../src/shared/names.js';
 import { testConfig } from './env.js';
 import { harness, type Harness } from './job-runner.js';
-
-type History = temporal.api.history.v1.IHistory;
 
 let sample: Promise<string> | undefined;
 /** One real MP4, rendered once per test file, that every fast prediction hands out. */
@@ -40,31 +34,4 @@ export async function fastHarness(
   return { ...h, provider, cancelled };
 }
 
-export interface WorkflowFigures {
-  workflowId: string;
-  status: string;
-  events: number;
-  largestPayloadBytes: number;
-  largestPayloadWhere: string;
-  history: History;
-}
-
-/** The parent and each batch (`<parent>-batch-<n>`) of a job: status, events, largest payload. */
-export async function jobWorkflows(client: Client, parentId: string, batches: number): Promise<WorkflowFigures[]> {
-  const ids = [parentId, ...Array.from({ length: batches }, (_, n) => batchWorkflowId(parentId, n))];
-  return Promise.all(
-    ids.map(async (workflowId) => {
-      const handle = client.workflow.getHandle(workflowId);
-      const [description, history] = await Promise.all([handle.describe(), handle.fetchHistory()]);
-      const profile = profileHistory(history);
-      return {
-        workflowId,
-        status: description.status.name,
-        events: profile.events,
-        largestPayloadBytes: profile.largestPayload.bytes,
-        largestPayloadWhere: profile.largestPayload.where,
-        history,
-      };
-    }),
-  );
-}
+export { jobWorkflows, type WorkflowFigures } from '../../bench/job-histories.js';
