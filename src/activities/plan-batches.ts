@@ -28,6 +28,13 @@ export function createPlanBatches(deps: Pick<ActivityDeps, 'config' | 'costTrack
       });
     }
     const clips = checked.job.clipPrompts;
+    if (clips.length !== input.clipCount) {
+      throw ApplicationFailure.create({
+        type: FailureType.InvalidInput,
+        message: `invalid input: clipList.clips: is ${input.clipCount} but the list at ${input.clipListUri} holds ${clips.length} clip prompts`,
+        nonRetryable: true,
+      });
+    }
     const budget = await assessBudget(deps, {
       jobId,
       clips: clips.map(({ clipIndex, durationS }) => ({ clipIndex, durationS })),

@@ -16,8 +16,9 @@ export const jobEnv = retryEnv.extend({
   CLIP_TIMEOUT_S: positive(3600).default(300),
   CLIP_HEARTBEAT_TIMEOUT_S: positive(600).default(10),
   CLIPFLOW_MAX_CLIPS: int(1, MAX_CLIPS_CEILING).default(DEFAULT_MAX_CLIPS),
-  // A child workflow's history grows by about 3.5 events a clip: 2,000 clips stay well under 10,240.
-  CLIPFLOW_BATCH_SIZE: int(1, 2_000).default(400),
+  // A job of one batch runs in one workflow whose result lists every clip (about 280 B each):
+  // 800 clips keep it under 256 KiB. (Past 250 batches a job's batches grow beyond this.)
+  CLIPFLOW_BATCH_SIZE: int(1, 800).default(400),
   CLIPFLOW_BATCH_WINDOW: int(1, 20).default(2),
 });
 

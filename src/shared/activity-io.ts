@@ -117,6 +117,8 @@ export interface PlanBatchesInput {
   /** The clips, when the workflow was started with them; otherwise they are at clipListUri. */
   clipPrompts?: ClipPrompt[];
   clipListUri?: string;
+  /** How many clips the job's input says the list holds. */
+  clipCount: number;
   batchSize: number;
   model: string;
   budgetLimitMicroUsd: MicroUsd;

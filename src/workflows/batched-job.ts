@@ -31,6 +31,7 @@ export async function runInBatches(job: ValidJobInput, settings: JobSettings): P
   const plan = await planBatches({
     jobId: job.jobId,
     ...(isStoredJob(job) ? { clipListUri: job.clipList.uri } : { clipPrompts: job.clipPrompts }),
+    clipCount: total,
     batchSize,
     model: settings.model,
     budgetLimitMicroUsd: settings.budgetLimitMicroUsd,
