@@ -137,6 +137,48 @@ describe('a job larger than one batch', () => {
     expect(h.provider.creates.size).toBe(12);
   });
 
+  it('when a batch that cost more than its allowance takes the job past its limit, the other running batch stops its clips', async () => {
+    // Estimated at $0.10 a clip; batch 0's clips really cost $1.50 (15 s of hardware), batch 1's $0.10.
+    const h = await fastHarness(
+      server,
+      {
+        ...BATCHES,
+        CLIPFLOW_PRICES: JSON.stringify({
+          'clipflow/local-ffmpeg': { usdPerPredictSecond: 0.1, estimatedPredictSecondsPerOutputSecond: 1 },
+        }),
+      },
+      3_000,
+    );
+    const clipOf = new Map<string, number>();
+    const start = h.provider.start.bind(h.provider);
+    h.provider.start = async (request) => {
+      const prediction = await start(request);
+      clipOf.set(prediction.id, request.clipIndex);
+      return prediction;
+    };
+    const get = h.provider.get.bind(h.provider);
+    h.provider.get = async (id) => {
+      const prediction = await get(id);
+      return prediction.status === 'succeeded' ? { ...prediction, predictTimeS: (clipOf.get(id) ?? 0) < 5 ? 15 : 1 } : prediction;
+    };
+    const jobId = uniqueName('batched-overrun');
+    const result = await h.worker.runUntil(
+      h.clipflow
+        .start({ jobId, clipPrompts: clipPrompts(10, 1), options: { concurrency: 2, budgetUsd: 1, minClips: 1 } })
+        .then((j) => j.result()),
+    );
+
+    const report = await readReport(result.reportPath!);
+    const batch1 = report.clips.filter((r) => r.clipIndex >= 5);
+    // Batch 1 was within its own allowance ($0.50 for 5 clips at $0.10) and would have made all 5.
+    expect(batch1.filter((r) => r.success).length).toBeLessThan(5);
+    expect(batch1.filter((r) => !r.success).every((r) => ['CancelledForBudget', 'SkippedForBudget'].includes(r.errorType ?? ''))).toBe(
+      true,
+    );
+    expect(report.clips.find((r) => r.clipIndex === 0)).toMatchObject({ success: true, costUsd: 1.5 });
+    expect(result.totalCostUsd).toBeLessThan(2);
+  });
+
   it('raiseBudget tops up a running batch that got less than its estimate, then starts the batches that waited', async () => {
     // $0.10 a clip, $0.70 at first: batch 0 gets $0.50, batch 1 the $0.20 left (2 of its 5 clips).
     const h = await fastHarness(

@@ -57,3 +57,5 @@ export function batchWorkflowId(parentWorkflowId: string, batch: number): string
 export const batchProgressSignal = defineSignal<[BatchProgress]>('batchProgress');
 /** The parent gives a running batch more allowance (after raiseBudget). */
 export const extendAllowanceSignal = defineSignal<[{ addMicroUsd: number }]>('extendAllowance');
+/** The job's spend has passed its limit: a running batch stops its clips and starts no more. */
+export const stopForBudgetSignal = defineSignal('stopForBudget');

@@ -11,7 +11,7 @@ import {
 } from '@temporalio/workflow';
 import type { BatchPlan, BatchProgress, BatchSummary, JobSettings, NotStarted } from '../shared/activity-io.js';
 import type { MicroUsd } from '../shared/money.js';
-import { BATCH_WORKFLOW_TYPE, batchProgressSignal, batchWorkflowId, extendAllowanceSignal } from '../shared/names.js';
+import { BATCH_WORKFLOW_TYPE, batchProgressSignal, batchWorkflowId, extendAllowanceSignal, stopForBudgetSignal } from '../shared/names.js';
 import type { BudgetLedger } from './budget-ledger.js';
 import type { generateClipsBatch } from './generate-clips-batch.js';
 
@@ -47,8 +47,10 @@ interface RunningBatch {
  * job's concurrency (so the job never has more clips in flight than its concurrency) and an
  * allowance reserved in the job's ledger: as much of the batch's estimate as is left, and at least
  * its cheapest clip. A batch's leftover returns to the ledger when it ends. A batch that gets no
- * allowance waits while others run and is skipped once nothing runs. Cancelling the job cancels
- * every running batch, which stops its clips and reports what it made.
+ * allowance waits while others run and is skipped once nothing runs. When a batch that cost more
+ * than its allowance takes the job past its limit, every running batch stops its clips, as a
+ * one-workflow job stops its running clips. Cancelling the job cancels every running batch, which
+ * stops its clips and reports what it made.
  */
 export class BatchScheduler {
   private readonly pending: BatchPlan[];
@@ -188,8 +190,18 @@ export class BatchScheduler {
       this.ended.failed += plan.clips;
       this.ended.spentMicroUsd += batch.allowanceMicroUsd;
     }
+    if (ledger.overLimit) this.stopRunningForBudget();
     this.publish();
     this.changes++;
+  }
+
+  /** The job's spend has passed its limit (a batch cost more than its allowance): every running batch stops its clips. */
+  private stopRunningForBudget(): void {
+    for (const batch of this.running.values()) {
+      void getExternalWorkflowHandle(batch.workflowId)
+        .signal(stopForBudgetSignal)
+        .catch(() => undefined);
+    }
   }
 
   private publish(): void {

@@ -1,7 +1,7 @@
 import { CancellationScope, getExternalWorkflowHandle, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { BatchInput, BatchPage, BatchProgress, BatchSummary, PlannedClip } from '../shared/activity-io.js';
 import type { Clip, ClipFailure } from '../shared/model.js';
-import { batchProgressSignal, extendAllowanceSignal } from '../shared/names.js';
+import { batchProgressSignal, extendAllowanceSignal, stopForBudgetSignal } from '../shared/names.js';
 import { loadBatchPage, writeBatchResults } from './activity-options.js';
 import { BudgetLedger } from './budget-ledger.js';
 import { ClipScheduler, type ScheduleResult } from './clip-scheduler.js';
@@ -43,6 +43,7 @@ export async function generateClipsBatch(input: BatchInput): Promise<BatchSummar
     ledger.raiseLimit(ledger.limitMicroUsd + addMicroUsd);
     scheduler.wake();
   });
+  setHandler(stopForBudgetSignal, () => scheduler.stopAllForBudget());
   const outcome = await scheduler.run();
 
   progress.stage('reporting');
