@@ -12,11 +12,11 @@ import { rejection } from './support/fakes.js';
 const job = (clips: number) => ({ jobId: 'many', clipPrompts: clipPrompts(clips) });
 
 describe('the sanity limit on a job’s clips', () => {
-  it('is 100,000 clips unless CLIPFLOW_MAX_CLIPS says otherwise, and never past 500,000', () => {
+  it('is 100,000 clips unless CLIPFLOW_MAX_CLIPS says otherwise, and never past 200,000', () => {
     expect(loadConfig({}).job.maxClips).toBe(DEFAULT_MAX_CLIPS);
     expect(DEFAULT_MAX_CLIPS).toBe(100_000);
     expect(loadConfig({ CLIPFLOW_MAX_CLIPS: '10' }).job.maxClips).toBe(10);
-    expect(() => loadConfig({ CLIPFLOW_MAX_CLIPS: '500001' })).toThrow(/CLIPFLOW_MAX_CLIPS/);
+    expect(() => loadConfig({ CLIPFLOW_MAX_CLIPS: '200001' })).toThrow(/CLIPFLOW_MAX_CLIPS/);
   });
 
   it('lets a job past the old 5,000-clip cap through', () => {

@@ -17,7 +17,7 @@ export const jobEnv = retryEnv.extend({
   CLIP_HEARTBEAT_TIMEOUT_S: positive(600).default(10),
   CLIPFLOW_MAX_CLIPS: int(1, MAX_CLIPS_CEILING).default(DEFAULT_MAX_CLIPS),
   // A job of one batch runs in one workflow whose result lists every clip (about 280 B each):
-  // 800 clips keep it under 256 KiB. (Past 250 batches a job's batches grow beyond this.)
+  // 800 clips keep it under 256 KiB. (Past 250 batches a job's batches grow, to 800 at most.)
   CLIPFLOW_BATCH_SIZE: int(1, 800).default(400),
   CLIPFLOW_BATCH_WINDOW: int(1, 20).default(2),
 });

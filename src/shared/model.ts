@@ -7,8 +7,12 @@ import { findControlCharacter, hasVisibleText, nearestName, printable } from './
 export const MAX_PROMPT_CHARS = 2000;
 /** The sanity limit on a job's clips unless CLIPFLOW_MAX_CLIPS says otherwise. */
 export const DEFAULT_MAX_CLIPS = 100_000;
-/** No configuration may allow more clips than this (nor clip indexes above it). */
-export const MAX_CLIPS_CEILING = 500_000;
+/**
+ * No configuration may allow more clips than this (nor clip indexes above it): 250 batches (the most
+ * one job's workflow holds) of 800 clips (the most one batch's history holds with room to spare,
+ * about 7 events a clip with a reference image).
+ */
+export const MAX_CLIPS_CEILING = 200_000;
 /** The setting a refusal for too many clips names. */
 export const MAX_CLIPS_SETTING = 'CLIPFLOW_MAX_CLIPS';
 export const MAX_CLIP_DURATION_S = 60;
