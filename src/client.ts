@@ -8,6 +8,7 @@ import {
   type WorkflowClientInterceptor,
   type WorkflowHandle,
 } from '@temporalio/client';
+import { createHash } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
 import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow/index.js';
@@ -19,10 +20,17 @@ import {
   describeIssues,
   GenerateClipsInput,
   JobId,
+  jobSchema,
+  MAX_CLIPS_SETTING,
+  namesClipList,
+  StoredJobInput,
   type GenerateClipsResult,
   type JobProgress,
   type ValidJob,
+  type ValidJobInput,
 } from './shared/model.js';
+import type { ArtifactStore } from './store/artifact-store.js';
+import { clipListKey } from './store/keys.js';
 import { invalidInput } from './shared/failures.js';
 import {
   CLIPS_FAILED_ATTRIBUTE,
@@ -194,15 +202,31 @@ export function parseBudgetUsd(budgetUsd: unknown): number {
   throw invalidInput('budgetUsd', `${parsed.error.issues.map((i) => i.message).join('; ')} (got ${String(budgetUsd)})`);
 }
 
-/** Checks a job before it is sent, with the workflow's own rules, naming every bad field. */
-export function parseJob(input: unknown): ValidJob {
-  const parsed = GenerateClipsInput.safeParse(input);
+/** Checks a job before it is sent, with the workflow's own rules (and the sanity limit on its clips), naming every bad field. */
+export function parseJob(input: unknown, maxClips?: number): ValidJob {
+  const schema = maxClips === undefined ? GenerateClipsInput : jobSchema(undefined, { maxClips, setting: MAX_CLIPS_SETTING });
+  const parsed = schema.safeParse(input);
   if (parsed.success) return parsed.data;
   const { fields, message } = describeIssues(parsed.error.issues);
   throw invalidInput(fields.join(', '), message);
 }
 
-export function createClipflowClient(client: Client, options: { taskQueue: string }): ClipflowClient {
+/**
+ * A start input above this size does not carry the clips: they go to the artifact store and the
+ * workflow gets their URI, so no start input nears Temporal's 256 KiB payload warning (nor its
+ * 2 MB limit) whatever the prompts' lengths.
+ */
+export const INLINE_INPUT_BYTES = 128 * 1024;
+
+export interface ClipflowClientOptions {
+  taskQueue: string;
+  /** Where a big job's clip list goes (the workers' store); without one every job is sent whole. */
+  store?: ArtifactStore;
+  /** The sanity limit on a job's clips (CLIPFLOW_MAX_CLIPS), checked before the job is sent. */
+  maxClips?: number;
+}
+
+export function createClipflowClient(client: Client, options: ClipflowClientOptions): ClipflowClient {
   function handle(jobId: string, runId?: string): JobHandle {
     const workflowId = workflowIdForJob(parseJobId(jobId));
     const raw = client.workflow.getHandle<typeof generateClips>(workflowId);
@@ -222,7 +246,7 @@ export function createClipflowClient(client: Client, options: { taskQueue: strin
 
   return {
     async start(input) {
-      const job = parseJob(input);
+      const job = await startInput(parseJob(input, options.maxClips));
       const workflowId = workflowIdForJob(job.jobId);
       try {
         const started = await client.workflow.start<typeof generateClips>(WORKFLOW_TYPE, {
@@ -281,17 +305,30 @@ export function createClipflowClient(client: Client, options: { taskQueue: strin
   };
 
   /**
+   * The job as it is sent: whole when it is small, else its clip list in the store under a key
+   * named by the list's hash (the same list gives the same URI, another list another one).
+   */
+  async function startInput(job: ValidJob): Promise<ValidJobInput> {
+    const { store } = options;
+    if (!store || Buffer.byteLength(JSON.stringify(job)) <= INLINE_INPUT_BYTES) return job;
+    const list = JSON.stringify(job.clipPrompts);
+    const uri = await store.putText(clipListKey(job.jobId, createHash('sha256').update(list).digest('hex')), list, 'application/json');
+    return { jobId: job.jobId, clipList: { uri, clips: job.clipPrompts.length }, ...(job.options ? { options: job.options } : {}) };
+  }
+
+  /**
    * A start that found the job already there joins it only if it is the same job: the input the
    * job was started with (its first history event) must be this one.
    */
-  async function requireSameInput(job: JobHandle, input: ValidJob): Promise<void> {
+  async function requireSameInput(job: JobHandle, input: ValidJobInput): Promise<void> {
     const { history } = await client.workflowService.getWorkflowExecutionHistory({
       namespace: client.options.namespace,
       execution: { workflowId: job.workflowId, ...(job.runId ? { runId: job.runId } : {}) },
       maximumPageSize: 1,
     });
     const payloads = history?.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads;
-    const recorded = GenerateClipsInput.safeParse(await decodeFromPayloadsAtIndex(client.options.loadedDataConverter, 0, payloads));
+    const first = await decodeFromPayloadsAtIndex(client.options.loadedDataConverter, 0, payloads);
+    const recorded = (namesClipList(first) ? StoredJobInput : GenerateClipsInput).safeParse(first);
     const field = firstDifference(recorded.success ? recorded.data : undefined, input);
     if (field !== undefined) throw new JobInputConflict(input.jobId, job.workflowId, field);
   }

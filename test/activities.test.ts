@@ -1130,6 +1130,9 @@ describe('jobSettings', () => {
       model: LOCAL_MODEL,
       searchAttributes: true,
       clipLimits: { acceptedBy: `the local provider (${LOCAL_MODEL})`, minDurationS: 1, maxDurationS: 60 },
+      maxClips: 100_000,
+      batchSize: 400,
+      batchWindow: 2,
     });
     expect(small).not.toHaveProperty('fallbackModel');
 

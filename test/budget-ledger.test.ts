@@ -27,6 +27,46 @@ describe('BudgetLedger', () => {
     expect(money(ledger)).toEqual({ actual: 0, reserved: 0, committed: 250_000, overLimit: false });
   });
 
+  describe('allowances for batches', () => {
+    it('reserves as much of a batch’s estimate as is left, but not less than its cheapest clip', () => {
+      const ledger = new BudgetLedger(1_250_000, 0, 2_300_000);
+
+      expect(ledger.reserveUpTo(0, 500_000, 100_000)).toBe(500_000);
+      expect(ledger.reserveUpTo(1, 500_000, 100_000)).toBe(500_000);
+      expect(ledger.availableMicroUsd).toBe(250_000);
+      // Only part of the third batch fits: it gets what is left.
+      expect(ledger.reserveUpTo(2, 500_000, 100_000)).toBe(250_000);
+      expect(ledger.availableMicroUsd).toBe(0);
+      expect(ledger.reserveUpTo(3, 500_000, 100_000)).toBeUndefined();
+      expect(money(ledger)).toEqual({ actual: 0, reserved: 1_250_000, committed: 1_250_000, overLimit: false });
+
+      // A batch that spent less than its allowance returns the rest.
+      ledger.settle(0, 400_000);
+      expect(ledger.availableMicroUsd).toBe(100_000);
+      expect(ledger.reserveUpTo(3, 500_000, 100_000)).toBe(100_000);
+      expect(ledger.peakReservedMicroUsd).toBe(1_250_000);
+    });
+
+    it('reserves nothing, and says so, for free clips', () => {
+      const ledger = new BudgetLedger(1_000_000, 1_000_000, 0);
+
+      expect(ledger.reserveUpTo(0, 0, 0)).toBe(0);
+      expect(ledger.reserveUpTo(1, 100, 100)).toBeUndefined();
+    });
+
+    it('extends a running batch’s allowance by what a raised limit leaves', () => {
+      const ledger = new BudgetLedger(600_000, 0, 1_000_000);
+      expect(ledger.reserveUpTo(0, 1_000_000, 100_000)).toBe(600_000);
+
+      ledger.raiseLimit(900_000);
+      expect(ledger.extend(0, 400_000)).toBe(300_000);
+      expect(ledger.extend(7, 400_000)).toBe(0);
+      expect(money(ledger)).toEqual({ actual: 0, reserved: 900_000, committed: 900_000, overLimit: false });
+      ledger.settle(0, 850_000);
+      expect(money(ledger)).toEqual({ actual: 850_000, reserved: 0, committed: 850_000, overLimit: false });
+    });
+  });
+
   describe('tryReserve', () => {
     it('counts what was spent before the job', () => {
       const ledger = new BudgetLedger(1_000_000, 600_000, 0);

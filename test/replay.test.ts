@@ -14,17 +14,21 @@ const fixtures = new URL('./fixtures/', import.meta.url);
 async function histories() {
   const names = (await readdir(fixtures)).filter((f) => f.endsWith('.history.json')).sort();
   return Promise.all(
-    names.map(async (name) => ({
-      workflowId: name,
-      history: historyFromJSON(JSON.parse(await readFile(new URL(name, fixtures), 'utf8'))),
-    })),
+    names.map(async (name) => {
+      const history = historyFromJSON(JSON.parse(await readFile(new URL(name, fixtures), 'utf8')));
+      // Replayed under the id it ran with: a job's batches' ids derive from it.
+      const recordedId = history.events?.[0]?.workflowExecutionStartedEventAttributes?.workflowId;
+      return { file: name, workflowId: recordedId || name, history };
+    }),
   );
 }
 
 async function replayAll(bundle: WorkflowBundleWithSourceMap, sinks?: WorkerOptions['sinks']) {
+  const all = await histories();
+  const fileOf = new Map(all.map((h) => [h.workflowId, h.file]));
   const outcomes: { workflowId: string; error?: unknown }[] = [];
-  for await (const result of Worker.runReplayHistories({ workflowBundle: bundle, ...(sinks ? { sinks } : {}) }, await histories())) {
-    outcomes.push(result);
+  for await (const result of Worker.runReplayHistories({ workflowBundle: bundle, ...(sinks ? { sinks } : {}) }, all)) {
+    outcomes.push({ ...result, workflowId: fileOf.get(result.workflowId) ?? result.workflowId });
   }
   return outcomes;
 }
@@ -32,8 +36,10 @@ async function replayAll(bundle: WorkflowBundleWithSourceMap, sinks?: WorkerOpti
 describe('replaying recorded histories', () => {
   beforeAll(() => quietRuntime());
 
-  it('has the crash, happy and partial paths on record', async () => {
-    expect((await histories()).map((h) => h.workflowId)).toEqual([
+  it('has the crash, happy and partial paths on record, and a job in batches (its parent and a batch)', async () => {
+    expect((await histories()).map((h) => h.file)).toEqual([
+      'batched-path-batch.history.json',
+      'batched-path.history.json',
       'crash-path.history.json',
       'happy-path.history.json',
       'partial-path.history.json',
@@ -42,7 +48,7 @@ describe('replaying recorded histories', () => {
 
   it('replays every recorded history against today’s workflow code', async () => {
     const outcomes = await replayAll(await workflowBundle());
-    expect(outcomes).toHaveLength(3);
+    expect(outcomes).toHaveLength(5);
     for (const outcome of outcomes) expect(outcome.error, outcome.workflowId).toBeUndefined();
   });
 
@@ -55,7 +61,7 @@ describe('replaying recorded histories', () => {
     const tracing = startTracing({ serviceName: 'clipflow-replay', spanProcessor: new SimpleSpanProcessor(new InMemorySpanExporter()) });
     const outcomes = await replayAll(traced, workerTracing(tracing).sinks);
     await tracing.shutdown();
-    expect(outcomes).toHaveLength(3);
+    expect(outcomes).toHaveLength(5);
     for (const outcome of outcomes) expect(outcome.error, outcome.workflowId).toBeUndefined();
   });
 
@@ -65,7 +71,7 @@ describe('replaying recorded histories', () => {
       logger: new DefaultLogger('ERROR'),
     });
     const outcomes = await replayAll(changed);
-    expect(outcomes).toHaveLength(3);
+    expect(outcomes).toHaveLength(5);
     for (const outcome of outcomes) expect(outcome.error).toBeInstanceOf(DeterminismViolationError);
   });
 });

@@ -14,7 +14,8 @@ afterAll(async () => {
 
 describe('a start the server refuses', () => {
   it('says why: a start input over the server’s blob size limit', async () => {
-    // 600 clips with prompts of 2,000 characters and negative prompts of 2,000: about 2.4 MB of input.
+    // 600 clips with prompts of 2,000 characters and negative prompts of 2,000: about 2.4 MB of input,
+    // sent whole by a client without a store (one with a store sends the clip list's URI instead).
     const long = 'a slow pan over a neon city '.repeat(72).slice(0, 2_000);
     const clips = clipPrompts(600, 2, () => ({ prompt: long, negativePrompt: long }));
     const clipflow = createClipflowClient(server.env.client, { taskQueue: uniqueName('refused') });

@@ -1,7 +1,11 @@
+import { createLoadBatchPage } from './batch-page.js';
+import { createWriteBatchResults } from './batch-results.js';
 import { createCheckBudget } from './check-budget.js';
 import type { ActivityDeps } from './deps.js';
 import { createGenerateClip } from './generate-clip.js';
 import { createJobSettings } from './job-settings.js';
+import { createMergeReport } from './merge-report.js';
+import { createPlanBatches } from './plan-batches.js';
 import { createPrepareImage } from './prepare-image.js';
 import { createWriteReport } from './write-report.js';
 import { activityTelemetry } from '../telemetry/activity-telemetry.js';
@@ -18,6 +22,11 @@ export function createActivities(given: ActivityDeps) {
     prepareImage: createPrepareImage(deps),
     generateClip: createGenerateClip(deps),
     writeReport: createWriteReport(deps),
+    // A job past one batch: split, page through a batch, store its results, merge the report.
+    planBatches: createPlanBatches(deps),
+    loadBatchPage: createLoadBatchPage(deps),
+    writeBatchResults: createWriteBatchResults(deps),
+    mergeReport: createMergeReport(deps),
   };
 }
 

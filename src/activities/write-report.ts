@@ -13,7 +13,7 @@ import { renderReportHtml } from './report-html.js';
 import { makeContactSheet, reportPictures } from './report-pictures.js';
 
 /** Counts the job's clips by how they ended, and its budget stops: once per job, when its report is stored. */
-function countJob(report: Report, provider: string, { metrics }: ActivityTelemetry): void {
+export function countJob(report: Report, provider: string, { metrics }: ActivityTelemetry): void {
   for (const row of report.clips) {
     metrics.clips.inc({ outcome: row.outcome, provider: row.provider ?? provider, model: row.model ?? 'none' });
   }

@@ -8,6 +8,7 @@ import {
   MAX_JOB_ID_CHARS,
   problemLine,
   summarizeProblems,
+  type ClipCountLimit,
   type Problem,
   type ValidJob,
 } from '../shared/model.js';
@@ -17,7 +18,7 @@ export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
-/** Larger files are refused unread (a job of 5,000 clips with long prompts is well under it). */
+/** Larger files are refused unread (a job of 5,000 clips with the longest prompts is well under it). */
 export const MAX_JOB_FILE_BYTES = 32 * 1024 * 1024;
 
 export interface JobFileCheck {
@@ -33,6 +34,8 @@ export interface JobFileOptions {
   now?: Date;
   /** What this environment and its model accept (clipLimitsFor): the workflow's own second check. */
   limits?: ClipLimits;
+  /** The sanity limit on the job's clips (CLIPFLOW_MAX_CLIPS). */
+  count?: ClipCountLimit;
 }
 
 /**
@@ -54,7 +57,7 @@ export async function checkJobFile(file: string, options: JobFileOptions = {}): 
   const body = Array.isArray(data) ? { clipPrompts: data } : (data as Record<string, unknown>);
   const jobId = options.jobId ?? (Object.hasOwn(body, 'jobId') ? body.jobId : jobIdFromFileName(file, options.now ?? new Date()));
   // The workflow's own rules, every bad field named: "clipPrompts[1].durationS: must be greater than 0".
-  const checked = checkJob({ ...body, jobId }, options.limits);
+  const checked = checkJob({ ...body, jobId }, options.limits, options.count);
   return checked.ok ? { job: checked.job, problems: [] } : { problems: checked.problems };
 }
 

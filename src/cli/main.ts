@@ -13,6 +13,7 @@ import {
   type JobSummary,
 } from '../client.js';
 import { ConfigError, DEFAULT_ADDRESS, loadConfig, type Config } from '../config/index.js';
+import type { ArtifactStore } from '../store/artifact-store.js';
 import { createStore } from '../store/create-store.js';
 import { reportKey } from '../store/keys.js';
 import type { JobProgress } from '../shared/model.js';
@@ -115,7 +116,8 @@ async function run(argv: string[], out: (text: string) => void = (t) => console.
   switch (command) {
     case 'generate': {
       const job = await readCheckedJobFile(config, arg, values['job-id']);
-      const clipflow = await connect(config);
+      // A big job's clip list goes to the workers' store; the workflow gets its URI.
+      const clipflow = await connect(config, createStore(config.store));
       let handle: Awaited<ReturnType<ClipflowClient['start']>>;
       try {
         handle = await clipflow.start(job);
@@ -235,7 +237,7 @@ async function run(argv: string[], out: (text: string) => void = (t) => console.
 /** Started on the first connection when traces are configured: a job started here opens its trace here. */
 let tracing: Tracing | undefined;
 
-async function connect(config: Config): Promise<ClipflowClient> {
+async function connect(config: Config, store?: ArtifactStore): Promise<ClipflowClient> {
   const { otlpEndpoint, serviceName } = config.telemetry;
   if (otlpEndpoint) tracing ??= startOtlpTracing({ serviceName, endpoint: otlpEndpoint });
   let client: Client;
@@ -245,7 +247,7 @@ async function connect(config: Config): Promise<ClipflowClient> {
     if (err instanceof ConfigError) throw err;
     throw new CommandError(`cannot connect to Temporal at ${config.temporal.address ?? DEFAULT_ADDRESS}: ${(err as Error).message}`);
   }
-  return createClipflowClient(client, { taskQueue: config.temporal.taskQueue });
+  return createClipflowClient(client, { taskQueue: config.temporal.taskQueue, maxClips: config.job.maxClips, ...(store ? { store } : {}) });
 }
 
 /** The job's progress, from its workflow; for a finished job only if a worker still answers queries. */

@@ -43,8 +43,11 @@ export function summaryTable(result: GenerateClipsResult): string {
   const lines = rows.map((r) => r.map((cell, col) => (col === r.length - 1 ? cell : cell.padEnd(widths[col]!))).join('  '));
   lines.splice(1, 0, '-'.repeat(Math.min(120, lines[0]!.length + 20)));
   const textOnly = result.clips.filter((c) => c.imageNote).map((c) => c.clipIndex);
+  const batches = result.batches;
   lines.push(
     '',
+    // A job run in batches returns counts only: its clips are listed by `clipflow report`.
+    ...(batches ? [`ran in ${batches.count} batches of up to ${batches.size} clips: every clip is in the report`] : []),
     ...(textOnly.length > 0 ? [`text-only (reference image not used): clip${textOnly.length > 1 ? 's' : ''} ${textOnly.join(', ')}`] : []),
     `${result.successfulClips}/${result.totalClips} clips · ${formatUsd(result.totalCostMicroUsd)} · ${result.totalGenerationTimeS.toFixed(1)} s · report ${result.reportPath ?? result.reportUri}`,
   );

@@ -1,6 +1,6 @@
 import { clipLimitsFor } from '../activities/job-settings.js';
 import type { Config } from '../config/index.js';
-import type { ValidJob } from '../shared/model.js';
+import { MAX_CLIPS_SETTING, type ValidJob } from '../shared/model.js';
 import { printable } from '../shared/text.js';
 import { checkJobFile, fileName, jobFileError, problemForFile, type JobFileCheck } from './job-file.js';
 
@@ -13,7 +13,8 @@ export const MAX_PRINTED_PROBLEMS = 50;
  */
 export async function checkJobFileFor(config: Config, file: string, jobId?: string): Promise<JobFileCheck> {
   const limits = clipLimitsFor(config.generation);
-  const checked = await checkJobFile(file, { limits, ...(jobId !== undefined ? { jobId } : {}) });
+  const count = { maxClips: config.job.maxClips, setting: MAX_CLIPS_SETTING };
+  const checked = await checkJobFile(file, { limits, count, ...(jobId !== undefined ? { jobId } : {}) });
   if (!limits.misconfigured) return checked;
   return { problems: [{ field: '(environment)', message: printable(limits.misconfigured, 300) }, ...checked.problems] };
 }

@@ -6,7 +6,16 @@ import { findControlCharacter, hasVisibleText, nearestName, printable } from './
 /** Data shared by client, workflow and activities. Money travels as integer micro-dollars. */
 
 export const MAX_PROMPT_CHARS = 2000;
-export const MAX_CLIPS_PER_JOB = 5000;
+/** The sanity limit on a job's clips unless CLIPFLOW_MAX_CLIPS says otherwise. */
+export const DEFAULT_MAX_CLIPS = 100_000;
+/**
+ * No configuration may allow more clips than this (nor clip indexes above it): 250 batches (the most
+ * one job's workflow holds) of 800 clips (the most one batch's history holds with room to spare,
+ * about 7 events a clip with a reference image).
+ */
+export const MAX_CLIPS_CEILING = 200_000;
+/** The setting a refusal for too many clips names. */
+export const MAX_CLIPS_SETTING = 'CLIPFLOW_MAX_CLIPS';
 export const MAX_CLIP_DURATION_S = 60;
 
 export const AspectRatio = z.enum(['16:9', '9:16', '1:1', '4:3', '3:4', '21:9']);
@@ -51,7 +60,11 @@ const promptText = z
   });
 
 const clipShape = {
-  clipIndex: z.number().int('must be an integer').min(0, 'must be 0 or more').max(99_999, 'must be at most 99999'),
+  clipIndex: z
+    .number()
+    .int('must be an integer')
+    .min(0, 'must be 0 or more')
+    .max(MAX_CLIPS_CEILING - 1, `must be at most ${MAX_CLIPS_CEILING - 1}`),
   prompt: promptText
     .refine((value) => value.trim().length > 0, 'must not be empty')
     .refine(
@@ -102,17 +115,40 @@ export const JobOptions = strictObject({
 }).partial();
 export type JobOptions = z.infer<typeof JobOptions>;
 
+/** What a job may hold at most, and the setting that says so (named in the refusal). */
+export interface ClipCountLimit {
+  maxClips: number;
+  setting: string;
+}
+
+/** The schema's own ceiling; the configured sanity limit (CLIPFLOW_MAX_CLIPS) is checked with the job's limits. */
+export const CEILING: ClipCountLimit = { maxClips: MAX_CLIPS_CEILING, setting: 'the most any configuration allows' };
+
+function tooManyClips({ maxClips, setting }: ClipCountLimit): string {
+  return `must contain at most ${maxClips} clip prompts (${setting})`;
+}
+
+/** How many clips a job has, checked against `limit`. */
+export function clipCount({ maxClips, setting }: ClipCountLimit = CEILING) {
+  return z
+    .number()
+    .int('must be an integer')
+    .min(1, 'must contain at least one clip prompt')
+    .max(maxClips, tooManyClips({ maxClips, setting }));
+}
+
 /**
- * The job's schema; with `limits`, each clip must also fit what the environment and model accept.
+ * The job's schema; with `limits`, each clip must also fit what the environment and model accept,
+ * and with `count` the job must hold no more clips than the configured sanity limit.
  * The workflow checks the schema before anything runs, then the limits its jobSettings gave it.
  */
-export function jobSchema(limits?: ClipLimits) {
+export function jobSchema(limits?: ClipLimits, count: ClipCountLimit = CEILING) {
   return strictObject({
     jobId: JobId,
     clipPrompts: z
       .array(limits ? clipPromptWithin(limits) : ClipPrompt)
       .min(1, 'must contain at least one clip prompt')
-      .max(MAX_CLIPS_PER_JOB, `must contain at most ${MAX_CLIPS_PER_JOB} clip prompts`),
+      .max(count.maxClips, tooManyClips(count)),
     options: JobOptions.optional(),
   }).superRefine((input, ctx) => {
     const seen = new Map<number, number>();
@@ -142,6 +178,52 @@ export function jobSchema(limits?: ClipLimits) {
 export const GenerateClipsInput = jobSchema();
 export type GenerateClipsInput = z.input<typeof GenerateClipsInput>;
 export type ValidJob = z.output<typeof GenerateClipsInput>;
+
+/**
+ * A job whose clip list is in the artifact store (the client puts it there when the list would
+ * make the start input large): the workflow gets its URI and count, never the clips themselves.
+ */
+export function storedJobSchema(count: ClipCountLimit = CEILING) {
+  return strictObject({
+    jobId: JobId,
+    clipList: strictObject({
+      /** A JSON array of clip prompts in the store; its key names its content's hash, so it never changes. */
+      uri: z.string().min(1).max(2048),
+      clips: clipCount(count),
+    }),
+    options: JobOptions.optional(),
+  }).superRefine((input, ctx) => {
+    const minClips = input.options?.minClips;
+    if (minClips !== undefined && minClips > input.clipList.clips) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['options', 'minClips'],
+        message: `is ${minClips} but the job has only ${input.clipList.clips} clip prompts`,
+      });
+    }
+  });
+}
+
+export const StoredJobInput = storedJobSchema();
+export type StoredJobInput = z.input<typeof StoredJobInput>;
+export type ValidStoredJob = z.output<typeof StoredJobInput>;
+
+/** What the generateClips workflow is started with: the clips themselves, or their list's URI. */
+export type JobInput = GenerateClipsInput | StoredJobInput;
+export type ValidJobInput = ValidJob | ValidStoredJob;
+
+export function isStoredJob(job: ValidJobInput): job is ValidStoredJob {
+  return 'clipList' in job;
+}
+
+/** Whether an input, valid or not, is a stored job's (it names a clip list): it is checked as one. */
+export function namesClipList(input: unknown): boolean {
+  return typeof input === 'object' && input !== null && Object.hasOwn(input, 'clipList');
+}
+
+export function clipsIn(job: ValidJobInput): number {
+  return isStoredJob(job) ? job.clipList.clips : job.clipPrompts.length;
+}
 
 export interface Clip {
   clipIndex: number;
@@ -216,6 +298,11 @@ export interface GenerateClipsResult {
   reportHtmlUri?: string;
   reportHtmlPath?: string;
   contactSheetUri?: string;
+  /**
+   * Set when the job ran in child workflows, one batch each: clips, failures and the clip lists
+   * are then left empty (they would grow with the job); every clip's row is in the report.
+   */
+  batches?: { count: number; size: number };
 }
 
 export interface JobProgress {
@@ -267,9 +354,25 @@ export function describeIssues(issues: readonly z.core.$ZodIssue[]): { fields: s
   return summarizeProblems(problemsOf(issues));
 }
 
-/** The job as the workflow will run it, or every problem with it (with `limits`, what the environment and model accept too). */
-export function checkJob(input: unknown, limits?: ClipLimits): { ok: true; job: ValidJob } | { ok: false; problems: Problem[] } {
-  const parsed = (limits ? jobSchema(limits) : GenerateClipsInput).safeParse(input);
+/**
+ * The job as the workflow will run it, or every problem with it (with `limits`, what the
+ * environment and model accept too; with `count`, the configured sanity limit on its clips).
+ */
+export function checkJob(
+  input: unknown,
+  limits?: ClipLimits,
+  count?: ClipCountLimit,
+): { ok: true; job: ValidJob } | { ok: false; problems: Problem[] } {
+  const parsed = (limits || count ? jobSchema(limits, count) : GenerateClipsInput).safeParse(input);
+  return parsed.success ? { ok: true, job: parsed.data } : { ok: false, problems: problemsOf(parsed.error.issues) };
+}
+
+/** A stored job's input as the workflow will run it, or every problem with it; its clips are checked when it is planned. */
+export function checkStoredJob(
+  input: unknown,
+  count?: ClipCountLimit,
+): { ok: true; job: ValidStoredJob } | { ok: false; problems: Problem[] } {
+  const parsed = storedJobSchema(count).safeParse(input);
   return parsed.success ? { ok: true, job: parsed.data } : { ok: false, problems: problemsOf(parsed.error.issues) };
 }
 

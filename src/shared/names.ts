@@ -1,5 +1,6 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { BatchProgress } from './activity-io.js';
 import type { JobProgress } from './model.js';
 
 /**
@@ -43,3 +44,18 @@ export const CLIPS_FAILED_ATTRIBUTE = defineSearchAttributeKey('ClipflowClipsFai
 export const SPEND_USD_ATTRIBUTE = defineSearchAttributeKey('ClipflowSpendUsd', SearchAttributeType.DOUBLE);
 
 export const SEARCH_ATTRIBUTES = [JOB_ID_ATTRIBUTE, CLIPS_SUCCEEDED_ATTRIBUTE, CLIPS_FAILED_ATTRIBUTE, SPEND_USD_ATTRIBUTE];
+
+/** The child workflow that runs one batch of a big job. */
+export const BATCH_WORKFLOW_TYPE = 'generateClipsBatch';
+
+/** A batch's workflow id follows from its parent's, so a tool can walk every workflow of a job. */
+export function batchWorkflowId(parentWorkflowId: string, batch: number): string {
+  return `${parentWorkflowId}-batch-${batch}`;
+}
+
+/** A batch tells its parent how far it has come (a few times per batch, not per clip). */
+export const batchProgressSignal = defineSignal<[BatchProgress]>('batchProgress');
+/** The parent gives a running batch more allowance (after raiseBudget). */
+export const extendAllowanceSignal = defineSignal<[{ addMicroUsd: number }]>('extendAllowance');
+/** The job's spend has passed its limit: a running batch stops its clips and starts no more. */
+export const stopForBudgetSignal = defineSignal('stopForBudget');

@@ -23,6 +23,25 @@ export const { writeReport } = proxyLocalActivities<Activities>({
   summary: 'production report',
 });
 
+// A big job: planning reads the whole clip list and writes a slice per batch, so it may take a while.
+export const { planBatches } = proxyActivities<Activities>({
+  startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: '1 minute',
+  retry: { initialInterval: '1 second', maximumAttempts: 5, nonRetryableErrorTypes: [...NON_RETRYABLE_TYPES] },
+  summary: 'plan batches',
+});
+
+export const { loadBatchPage, writeBatchResults } = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1 second', maximumAttempts: 10 },
+});
+
+export const { mergeReport } = proxyActivities<Activities>({
+  startToCloseTimeout: '10 minutes',
+  retry: { initialInterval: '1 second', maximumAttempts: 10 },
+  summary: 'production report (merged from batches)',
+});
+
 export function imageActivities(settings: JobSettings, clipIndex: number) {
   return proxyActivities<Activities>({
     startToCloseTimeout: '2 minutes',

@@ -58,6 +58,37 @@ export class BudgetLedger {
     return this.committedMicroUsd + this.expected(estimate) <= this.limit;
   }
 
+  /** What is left under the limit once spend and reservations are counted. */
+  get availableMicroUsd(): MicroUsd {
+    return Math.max(0, this.limit - this.committedMicroUsd);
+  }
+
+  /**
+   * Reserves for `key` as much of `wanted` as is left, if that is at least `minimum`; returns the
+   * amount, or undefined when nothing was reserved (free clips reserve 0). A batch of a big job
+   * gets its allowance this way.
+   */
+  reserveUpTo(key: number, wanted: MicroUsd, minimum: MicroUsd): MicroUsd | undefined {
+    const amount = Math.min(wanted, this.availableMicroUsd);
+    if (amount < minimum) return undefined;
+    this.estimates.set(key, amount);
+    this.reserved.set(key, amount);
+    this.peak = Math.max(this.peak, this.reservedMicroUsd);
+    return amount;
+  }
+
+  /** Adds to `key`'s reservation as much of `more` as is left; returns the amount added. */
+  extend(key: number, more: MicroUsd): MicroUsd {
+    const current = this.reserved.get(key);
+    if (current === undefined) return 0;
+    const amount = Math.min(more, this.availableMicroUsd);
+    if (amount <= 0) return 0;
+    this.reserved.set(key, current + amount);
+    this.estimates.set(key, (this.estimates.get(key) ?? 0) + amount);
+    this.peak = Math.max(this.peak, this.reservedMicroUsd);
+    return amount;
+  }
+
   tryReserve(clipIndex: number, estimate: MicroUsd): boolean {
     if (!this.fits(estimate)) return false;
     this.estimates.set(clipIndex, estimate);

@@ -51,6 +51,16 @@ export class ClipScheduler {
     this.changes++;
   }
 
+  /** Spend elsewhere in the job has passed its limit: stop every running clip and start no more. */
+  stopAllForBudget(): void {
+    this.stopAll = true;
+    for (const [clipIndex, scope] of this.running) {
+      this.stoppedForBudget.add(clipIndex);
+      scope.cancel();
+    }
+    this.wake();
+  }
+
   get heldForBudget(): number {
     return this.pending.length;
   }

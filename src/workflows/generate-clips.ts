@@ -1,26 +1,48 @@
-import { ActivityFailure, ApplicationFailure, CancellationScope, patched, setHandler } from '@temporalio/workflow';
+import { CancellationScope, patched } from '@temporalio/workflow';
 import { REPORT_PROMPT_CHARS, type JobSettings } from '../shared/activity-io.js';
-import { FailureType } from '../shared/failures.js';
-import { BudgetUsd, type BudgetSummary, type GenerateClipsInput, type GenerateClipsResult, type ValidJob } from '../shared/model.js';
-import { formatUsd, microsToUsd, usdToMicros } from '../shared/money.js';
+import {
+  clipsIn,
+  isStoredJob,
+  type BudgetSummary,
+  type GenerateClipsResult,
+  type JobInput,
+  type ValidJob,
+  type ValidJobInput,
+} from '../shared/model.js';
+import { microsToUsd } from '../shared/money.js';
 import { checkBudget, jobSettings, writeReport } from './activity-options.js';
+import { runInBatches } from './batched-job.js';
 import { BudgetLedger } from './budget-ledger.js';
 import { ClipScheduler, type ScheduleResult } from './clip-scheduler.js';
-import { raiseBudgetUpdate } from '../shared/names.js';
+import { failIfTooFew, failWithCause, handleRaiseBudget } from './job-rules.js';
 import { produceClip } from './produce-clip.js';
 import { ProgressTracker } from './progress.js';
 import { validateJob, validateJobLimits } from './validate.js';
 import { JobVisibility } from './visibility.js';
 
 /**
- * Turns a job's clip prompts into validated clips: validate, check the budget, then per clip
- * prepare its reference image and generate it (at most `concurrency` at once, each within the
- * budget), report, and succeed when at least `minClips` clips were made.
+ * Turns a job's clip prompts into validated clips: validate, then run the job in this one
+ * workflow when it fits in a batch, or in child workflows of a batch each when it does not
+ * (or when its clip list is in the store).
  */
-export async function generateClips(input: GenerateClipsInput): Promise<GenerateClipsResult> {
+export async function generateClips(input: JobInput): Promise<GenerateClipsResult> {
   const job = validateJob(input);
-  const settings = await jobSettings({ options: job.options, clipCount: job.clipPrompts.length });
+  const settings = await jobSettings({ options: job.options, clipCount: clipsIn(job) });
   validateJobLimits(input, settings);
+  return fitsOneWorkflow(job, settings) ? runInOneWorkflow(job, settings) : runInBatches(job, settings);
+}
+
+/** A job of at most one batch runs here, as jobs always have (histories without a batch size all do). */
+function fitsOneWorkflow(job: ValidJobInput, settings: JobSettings): job is ValidJob {
+  return !isStoredJob(job) && (settings.batchSize === undefined || job.clipPrompts.length <= settings.batchSize);
+}
+
+/**
+ * Check the budget, then per clip prepare its reference image and generate it (at most
+ * `concurrency` at once, each within the budget), report, and succeed when at least `minClips`
+ * clips were made.
+ */
+async function runInOneWorkflow(job: ValidJob, settings: JobSettings): Promise<GenerateClipsResult> {
   const visibility = new JobVisibility(job.jobId, job.clipPrompts.length, settings.searchAttributes);
   const progress = new ProgressTracker(job.jobId, job.clipPrompts.length, (p) => visibility.show(p, p.stage === 'done'));
 
@@ -46,15 +68,10 @@ export async function generateClips(input: GenerateClipsInput): Promise<Generate
     onEnd: (outcome) =>
       outcome.ok ? progress.clipSucceeded(outcome.clip.costMicroUsd) : progress.clipFailed(outcome.failure.costMicroUsd),
   });
-  setHandler(
-    raiseBudgetUpdate,
-    ({ budgetUsd }) => {
-      ledger.raiseLimit(usdToMicros(budgetUsd));
-      scheduler.wake();
-      return { limitUsd: microsToUsd(ledger.limitMicroUsd), heldClips: scheduler.heldForBudget };
-    },
-    { validator: ({ budgetUsd }) => validateRaise(budgetUsd, ledger) },
-  );
+  handleRaiseBudget(ledger, () => {
+    scheduler.wake();
+    return scheduler.heldForBudget;
+  });
   const outcome = await scheduler.run();
   // Clips that never started (the job was cancelled, or no budget was left) are failures in the
   // report, so in the progress and the search attributes too. Patched: older histories lack it.
@@ -101,40 +118,6 @@ export async function generateClips(input: GenerateClipsInput): Promise<Generate
 }
 
 const COUNT_NOT_STARTED_CLIPS = 'progress-counts-not-started-clips';
-
-/** The job fails with the activity's own failure (BudgetExceeded, Misconfigured), not a wrapper of it. */
-function failWithCause(err: unknown): never {
-  if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) throw err.cause;
-  throw err;
-}
-
-/** The same bounds as the job's own options.budgetUsd, and above the current limit. */
-function validateRaise(budgetUsd: unknown, ledger: BudgetLedger): void {
-  const parsed = BudgetUsd.safeParse(budgetUsd);
-  if (!parsed.success) {
-    const shown = typeof budgetUsd === 'number' ? String(budgetUsd) : JSON.stringify(budgetUsd)?.slice(0, 100);
-    const problem = parsed.error.issues.map((issue) => issue.message).join('; ');
-    throw ApplicationFailure.nonRetryable(`invalid input: budgetUsd: ${problem} (got ${shown})`, FailureType.InvalidInput);
-  }
-  if (usdToMicros(parsed.data) <= ledger.limitMicroUsd) {
-    throw ApplicationFailure.nonRetryable(
-      `budgetUsd ${formatUsd(usdToMicros(parsed.data))} must be above the current limit ${formatUsd(ledger.limitMicroUsd)}`,
-      FailureType.InvalidInput,
-    );
-  }
-}
-
-function failIfTooFew(result: GenerateClipsResult, settings: JobSettings): void {
-  if (result.successfulClips >= settings.minClips) return;
-  throw ApplicationFailure.create({
-    type: FailureType.InsufficientClips,
-    message:
-      `job ${result.jobId}: only ${result.successfulClips} of ${result.totalClips} clips succeeded ` +
-      `(${result.failedClips} failed); at least ${settings.minClips} are required`,
-    nonRetryable: true,
-    details: [result],
-  });
-}
 
 function summarize(job: ValidJob, outcome: ScheduleResult, ledger: BudgetLedger, totalGenerationTimeS: number): GenerateClipsResult {
   const byIndex = <T extends { clipIndex: number }>(a: T, b: T) => a.clipIndex - b.clipIndex;

@@ -1,1 +1,2 @@
 export { generateClips } from './generate-clips.js';
+export { generateClipsBatch } from './generate-clips-batch.js';

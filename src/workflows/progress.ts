@@ -49,6 +49,12 @@ export class ProgressTracker {
     this.changed();
   }
 
+  /** The counts of a job run in batches, summed over its batches by the parent. */
+  set(counts: Pick<JobProgress, 'done' | 'failed' | 'running' | 'spentMicroUsd'>): void {
+    Object.assign(this.state, counts, { spentUsd: microsToUsd(counts.spentMicroUsd) });
+    this.changed();
+  }
+
   /** Clips that ended without having started: failed, as the report counts them. */
   clipsNotStarted(count: number): void {
     this.state.failed += count;

@@ -30,7 +30,9 @@ export async function harness(
     workflowBundle: await workflowBundle(),
     taskQueue,
   });
-  return { config, taskQueue, deps, worker, clipflow: createClipflowClient(server.env.client, { taskQueue }) };
+  // The client shares the worker's store, where a big job's clip list goes.
+  const clipflow = createClipflowClient(server.env.client, { taskQueue, store: deps.store, maxClips: config.job.maxClips });
+  return { config, taskQueue, deps, worker, clipflow };
 }
 
 /** The clip indexes the harness's provider is asked to start from now on, in order (filled as they come). */

@@ -1,12 +1,20 @@
 /**
- * generateClips with one deliberate non-deterministic change: a timer before the real work.
- * Replaying a recorded history against it must fail; that proves the replay tests can fail.
+ * generateClips and generateClipsBatch with one deliberate non-deterministic change: a timer
+ * before the real work. Replaying a recorded history against them must fail; that proves the
+ * replay tests can fail.
  */
 import { sleep } from '@temporalio/workflow';
+import type { BatchInput } from '../../src/shared/activity-io.js';
+import type { JobInput } from '../../src/shared/model.js';
+import { generateClipsBatch as recordedBatch } from '../../src/workflows/generate-clips-batch.js';
 import { generateClips as recorded } from '../../src/workflows/generate-clips.js';
-import type { GenerateClipsInput } from '../../src/shared/model.js';
 
-export async function generateClips(input: GenerateClipsInput) {
+export async function generateClips(input: JobInput) {
   await sleep('1 second');
   return recorded(input);
+}
+
+export async function generateClipsBatch(input: BatchInput) {
+  await sleep('1 second');
+  return recordedBatch(input);
 }
