@@ -23,6 +23,7 @@ import {
   type ValidJob,
 } from './shared/model.js';
 import { invalidInput } from './shared/failures.js';
+import { jobMetadata, type JobMetadataSettings } from './job-metadata.js';
 import {
   CLIPS_FAILED_ATTRIBUTE,
   CLIPS_SUCCEEDED_ATTRIBUTE,
@@ -201,7 +202,13 @@ export function parseJob(input: unknown): ValidJob {
   throw invalidInput(fields.join(', '), message);
 }
 
-export function createClipflowClient(client: Client, options: { taskQueue: string }): ClipflowClient {
+export interface ClipflowClientOptions {
+  taskQueue: string;
+  /** The defaults a job's Web UI summary names where the job does not say (jobMetadataSettings(config)). */
+  jobDefaults?: JobMetadataSettings;
+}
+
+export function createClipflowClient(client: Client, options: ClipflowClientOptions): ClipflowClient {
   function handle(jobId: string, runId?: string): JobHandle {
     const workflowId = workflowIdForJob(parseJobId(jobId));
     const raw = client.workflow.getHandle<typeof generateClips>(workflowId);
@@ -228,6 +235,8 @@ export function createClipflowClient(client: Client, options: { taskQueue: strin
           taskQueue: options.taskQueue,
           workflowId,
           args: [job],
+          // The Web UI's summary and details of the job (Temporal's user metadata).
+          ...jobMetadata(job, options.jobDefaults),
           // A job id names one job: a second start joins the running one, and a finished job is not run again.
           workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
           workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,

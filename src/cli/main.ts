@@ -13,13 +13,15 @@ import {
   type JobSummary,
 } from '../client.js';
 import { ConfigError, DEFAULT_ADDRESS, loadConfig, type Config } from '../config/index.js';
+import { jobMetadataSettings } from '../job-metadata.js';
 import { createStore } from '../store/create-store.js';
 import { reportKey } from '../store/keys.js';
 import type { JobProgress } from '../shared/model.js';
 import { formatUsd, usdToMicros } from '../shared/money.js';
 import { printable } from '../shared/text.js';
 import { UsageError } from './job-file.js';
-import { progressBar, summaryTable } from './render.js';
+import { progressLine } from './progress-view.js';
+import { reportLines, summaryTable } from './render.js';
 import { readCheckedJobFile, validateCommand } from './validate.js';
 import { watchJob, workerNotices } from './watch.js';
 
@@ -141,7 +143,7 @@ async function run(argv: string[], out: (text: string) => void = (t) => console.
           return notice && `clipflow: ${notice}`;
         },
       });
-      if (result) out(json ? JSON.stringify(result, null, 2) : summaryTable(result));
+      if (result) out(json ? JSON.stringify(result, null, 2) : `${summaryTable(result)}\n\n${reportLines(result)}`);
       if (error) {
         if (json && !result) out(JSON.stringify({ jobId: job.jobId, workflowId: handle.workflowId, error: describeError(error) }));
         console.error(`clipflow: job ${job.jobId} failed: ${describeError(error)}`);
@@ -156,7 +158,7 @@ async function run(argv: string[], out: (text: string) => void = (t) => console.
       const summary = await clipflow.describe(jobId);
       const progress = await progressOf(clipflow, summary);
       if (json) out(JSON.stringify({ ...summary, ...(progress ? { progress } : {}) }));
-      else out(`${statusLine(summary)}${progress ? `\n${progressBar(progress)}` : ''}`);
+      else out(`${statusLine(summary)}${progress ? `\n${progressLine(progress)}` : ''}`);
       return 0;
     }
     case 'cancel': {
@@ -239,7 +241,7 @@ async function connect(config: Config): Promise<ClipflowClient> {
     if (err instanceof ConfigError) throw err;
     throw new CommandError(`cannot connect to Temporal at ${config.temporal.address ?? DEFAULT_ADDRESS}: ${(err as Error).message}`);
   }
-  return createClipflowClient(client, { taskQueue: config.temporal.taskQueue });
+  return createClipflowClient(client, { taskQueue: config.temporal.taskQueue, jobDefaults: jobMetadataSettings(config) });
 }
 
 /** The job's progress, from its workflow; for a finished job only if a worker still answers queries. */

@@ -33,6 +33,7 @@ export async function generateClips(input: GenerateClipsInput): Promise<Generate
     minClips: settings.minClips,
   }).catch(failWithCause);
   const ledger = new BudgetLedger(budget.limitMicroUsd, budget.currentMicroUsd, budget.estimatedMicroUsd);
+  progress.budgetLimit(ledger.limitMicroUsd);
 
   progress.stage('generating');
   const started = Date.now();
@@ -50,6 +51,7 @@ export async function generateClips(input: GenerateClipsInput): Promise<Generate
     raiseBudgetUpdate,
     ({ budgetUsd }) => {
       ledger.raiseLimit(usdToMicros(budgetUsd));
+      progress.budgetLimit(ledger.limitMicroUsd);
       scheduler.wake();
       return { limitUsd: microsToUsd(ledger.limitMicroUsd), heldClips: scheduler.heldForBudget };
     },
