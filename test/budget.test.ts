@@ -153,13 +153,15 @@ describe.each(backends.filter((b) => b.env))('budget that holds, costs on $name'
     const result = await h.worker.runUntil(async () => {
       const job = await h.clipflow.start({ jobId, clipPrompts: clipPrompts(5, 1.5), options: { concurrency: 5, minClips: 2 } });
       for (let i = 0; i < 100 && (await job.progress().catch(() => undefined))?.running !== 2; i++) await sleep(100);
-      expect((await job.progress()).running).toBe(2);
+      // The progress measures the spend against the job's limit, and then against the raised one.
+      expect(await job.progress()).toMatchObject({ running: 2, budgetLimitMicroUsd: 1_000_000 });
       // A lower limit is refused by the workflow's validator, naming the values.
       const refused = await h.clipflow.raiseBudget(jobId, 0.5).catch((e: unknown) => e);
       expect(refused).toBeInstanceOf(WorkflowUpdateFailedError);
       expect(String((refused as WorkflowUpdateFailedError).cause?.message)).toContain('must be above the current limit $1.00');
       const raised = await h.clipflow.raiseBudget(jobId, 3);
       expect(raised).toEqual({ limitUsd: 3, heldClips: 3 });
+      expect((await job.progress()).budgetLimitMicroUsd).toBe(3_000_000);
       return job.result();
     });
     expect(result.successfulClips).toBe(5);
