@@ -3,6 +3,7 @@ import type { ActivityDeps } from '../../src/activities/index.js';
 import { createClipflowClient, type ClipflowClient } from '../../src/client.js';
 import type { Config } from '../../src/config/index.js';
 import type { DevServer } from '../../src/dev-server/start-dev-server.js';
+import { jobMetadataSettings } from '../../src/job-metadata.js';
 import { createActivityDeps, createClipflowWorker } from '../../src/worker.js';
 import { testConfig, uniqueName, workflowBundle } from './env.js';
 
@@ -30,7 +31,13 @@ export async function harness(
     workflowBundle: await workflowBundle(),
     taskQueue,
   });
-  return { config, taskQueue, deps, worker, clipflow: createClipflowClient(server.env.client, { taskQueue }) };
+  return {
+    config,
+    taskQueue,
+    deps,
+    worker,
+    clipflow: createClipflowClient(server.env.client, { taskQueue, jobDefaults: jobMetadataSettings(config) }),
+  };
 }
 
 /** The clip indexes the harness's provider is asked to start from now on, in order (filled as they come). */
