@@ -130,7 +130,7 @@ describe('what a person sees of a job', () => {
           page.frames().map((frame) =>
             frame
               .locator('body')
-              .innerText()
+              .textContent()
               .catch(() => ''),
           ),
         );
