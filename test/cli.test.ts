@@ -275,7 +275,9 @@ describe('clipflow CLI', () => {
     expect(status).toMatchObject({ clipsSucceeded: report.successfulClips, clipsFailed: report.failedClips });
     const statusText = await cli('status', cancelId);
     expect(statusText.stdout).toContain(`${report.successfulClips} ok · ${report.failedClips} failed`);
-    expect(statusText.stdout).toContain(`${report.successfulClips} done · ${report.failedClips} failed · 0 running`);
+    expect(statusText.stdout).toContain(`${report.successfulClips} done, ${report.failedClips} failed, 0 in flight, 0 waiting of 12 clips`);
+    // The spend against the budget as it was raised.
+    expect(statusText.stdout).toMatch(/ of \$6\.00 budget \(\d+%\)$/m);
 
     const again = await cli('cancel', cancelId);
     expect(again.code).toBe(1);
