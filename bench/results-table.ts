@@ -1,7 +1,8 @@
-/** docs/benchmarks.md: tables of one run's bench/results.json, every figure read from it. */
+/** docs/benchmarks.md: tables of bench/results.json, every figure read from it. */
 import type { BenchResults, LoadAverage, ScenarioRecord } from './results.js';
 import { CRASH_DEFAULTS, type CrashResult } from './scenarios/crash.js';
 import { LARGE_DEFAULTS, LIMITS, type LargeResult } from './scenarios/large.js';
+import { MEMORY_DEFAULTS, type MemoryResult, type StartupMemory } from './scenarios/memory.js';
 import { OVERHEAD_DEFAULTS, type OverheadResult } from './scenarios/overhead.js';
 import { THROUGHPUT_DEFAULTS, type ThroughputResult } from './scenarios/throughput.js';
 
@@ -120,6 +121,37 @@ function large(l: LargeResult): string[] {
   ];
 }
 
+const mib = (x: number) => `${x.toFixed(0)} MiB`;
+
+function startupCells(m: StartupMemory): string[] {
+  const children = m.children.map((c) => `${c.command} ${mib(c.peakRssMiB)}`).join(', ');
+  return [mib(m.worker.peakRssMiB), children || 'none', mib(m.totalPeakRssMiB), mib(m.worker.rssMiB), s(m.readyMs, 1)];
+}
+
+function memory(m: MemoryResult): string[] {
+  const { inFlight, clipsPerJob, latencyMs, pollIntervalMs, holdMs } = m.params;
+  const f = m.inFlight;
+  return [
+    `One worker in a child process with the embedded cost tracker (PGlite, no DATABASE_URL). Start-up: the worker is started on an empty data dir, stopped, and started again on the same one; peaks are VmHWM, 3 s after the worker polls. The processes it started are measured beside it.`,
+    '',
+    row('data dir', 'worker peak RSS', 'its processes, peak RSS', 'together (peaks added)', 'worker RSS when idle', 'ready after'),
+    row('---', '---', '---', '---', '---', '---'),
+    row('fresh', ...startupCells(m.startup.fresh)),
+    row('reopened', ...startupCells(m.startup.reopened)),
+    '',
+    `In flight: ${int(inFlight)} clips at once on the same kind of worker (WORKER_MAX_CONCURRENT_ACTIVITIES ${int(inFlight)}), as ${Math.ceil(inFlight / clipsPerJob)} jobs × ${clipsPerJob} clips at concurrency ${clipsPerJob}, L = ${s(latencyMs, 0)} (no prediction ends while measured), poll every ${pollIntervalMs} ms; RSS sampled every 0.5 s for ${s(holdMs, 0)} once every prediction was created.`,
+    '',
+    row('', 'measured'),
+    row('---', '---'),
+    row('worker RSS, idle before the jobs', mib(f.idleRssMiB)),
+    row(`all ${int(inFlight)} clips in flight after`, s(f.rampMs, 1)),
+    row('predictions created by the end (more than the clips when activities were retried)', int(f.reached)),
+    row('worker RSS in flight, median / max', `${mib(f.rssMiB.median)} / ${mib(f.rssMiB.max)}`),
+    row('worker peak RSS', mib(f.peakRssMiB)),
+    row('RSS per in-flight clip (median in flight − idle) / clips', `${f.rssPerClipKiB.toFixed(1)} KiB`),
+  ];
+}
+
 export function renderResults(r: BenchResults): string {
   const m = r.machine;
   const { pollIntervalMs, replicateDefaultPollIntervalMs } = r.settings;
@@ -127,18 +159,19 @@ export function renderResults(r: BenchResults): string {
   const lines = [
     '# clipflow benchmarks',
     '',
-    `_Written by \`npm run bench\` from \`bench/results.json\`: every figure is from the run of ${r.ranAt} (${r.durationS} s in all). \`npm run bench -- --report\` rewrites this file from the same results._`,
+    `_Written by \`npm run bench\` from \`bench/results.json\`: the latest run began ${r.ranAt} (${r.durationS} s in all); a scenario it did not run is kept from an earlier run, and every table says when it ran and under what load. \`npm run bench -- --report\` rewrites this file from the same results._`,
     '',
     `Machine: ${m.nproc} CPUs (${m.cpuModel}), ${m.memoryGiB} GiB, Node ${m.node}, ${m.platform}; Temporal dev server ${m.temporalCli.replace(/\n/g, ' ')}, TypeScript SDK ${m.temporalSdk}. ` +
       "The load averages under each table count the bench's own processes and whatever else ran on the machine.",
     '',
     `The real dev server, worker, workflow, activities, ffprobe validation and PGlite cost tracker; only the provider is replaced (\`bench/fixed-latency-provider.ts\`): each prediction succeeds L ms after it is created, and its output is a copy of one ${v.width}×${v.height}, ${v.durationS} s ${v.codec} MP4 of ${int(v.sizeBytes)} B. ` +
-      `Like a real provider it is polled: every clip activity asks every ${pollIntervalMs} ms (\`--poll-interval-ms\`; a Replicate worker asks every ${replicateDefaultPollIntervalMs} ms unless REPLICATE_POLL_INTERVAL_MS says otherwise).`,
+      `Like a real provider it is polled: every clip activity asks every ${pollIntervalMs} ms in the latest run (\`--poll-interval-ms\`; the memory scenario sets its own; a Replicate worker asks every ${replicateDefaultPollIntervalMs} ms unless REPLICATE_POLL_INTERVAL_MS says otherwise).`,
     '',
     ...section('Overhead: Temporal against a promise pool', r.scenarios.overhead, OVERHEAD_DEFAULTS, overhead),
     ...section('Crash: a worker SIGKILLed half-way', r.scenarios.crash, CRASH_DEFAULTS, crash),
     ...section('Throughput: one worker, many jobs', r.scenarios.throughput, THROUGHPUT_DEFAULTS, throughput),
     ...section('A large job against the history limits', r.scenarios.large, LARGE_DEFAULTS, large),
+    ...section('Memory: the embedded tracker, and clips in flight', r.scenarios.memory, MEMORY_DEFAULTS, memory),
   ];
   return `${lines.join('\n').trimEnd()}\n`;
 }

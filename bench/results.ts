@@ -1,12 +1,16 @@
-/** The shape of bench/results.json: one `npm run bench`, every scenario it ran, nothing merged from earlier runs. */
+/**
+ * The shape of bench/results.json: the scenarios of the latest `npm run bench`, and those it did not
+ * run kept from earlier runs (each record carries its own start time and load).
+ */
 import type { VideoFacts } from '../src/media/probe.js';
 import type { Machine } from './machine.js';
 import type { CrashResult } from './scenarios/crash.js';
 import type { LargeResult } from './scenarios/large.js';
+import type { MemoryResult } from './scenarios/memory.js';
 import type { OverheadResult } from './scenarios/overhead.js';
 import type { ThroughputResult } from './scenarios/throughput.js';
 
-export const SCENARIOS = ['overhead', 'throughput', 'crash', 'large'] as const;
+export const SCENARIOS = ['overhead', 'throughput', 'crash', 'large', 'memory'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 /** os.loadavg(): the 1, 5 and 15 minute load averages. */
@@ -23,6 +27,7 @@ export interface ScenarioRecord<R> {
 }
 
 export interface BenchResults {
+  /** When the latest run began; a scenario kept from an earlier run says when it ran. */
   ranAt: string;
   durationS: number;
   machine: Machine;
@@ -39,5 +44,6 @@ export interface BenchResults {
     throughput?: ScenarioRecord<ThroughputResult>;
     crash?: ScenarioRecord<CrashResult>;
     large?: ScenarioRecord<LargeResult>;
+    memory?: ScenarioRecord<MemoryResult>;
   };
 }

@@ -4,13 +4,15 @@
  *   throughput  100 jobs × 10 clips, L = 0, one worker: clips/s, job latency, peak RSS
  *   crash       SIGKILL at 50% of a 12-clip job: extra wall time, duplicate creates; the pool starts over
  *   large       1000 clips in one job, concurrency 50, L = 100 ms: history against Temporal's limits
+ *   memory      worker peak RSS on a fresh and a reopened PGlite dir; RSS with 2000 clips in flight
  *
- *   npm run bench                                   all four
+ *   npm run bench                                   all five
  *   npm run bench -- --only crash,overhead          some
  *   npm run bench -- --poll-interval-ms 100         how often clip activities poll the provider (default 50)
  *   npm run bench -- --report                       rewrite docs/benchmarks.md from bench/results.json
  *
- * bench/results.json holds this run only, and docs/benchmarks.md is written from it.
+ * bench/results.json keeps the scenarios this run did not run from the previous file (each with its
+ * own date and load), so `--only` replaces just its own; docs/benchmarks.md is written from it.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -22,6 +24,7 @@ import { renderResults } from './results-table.js';
 import { SCENARIOS, type BenchResults, type ScenarioName, type ScenarioRecord } from './results.js';
 import { CRASH_DEFAULTS, runCrash } from './scenarios/crash.js';
 import { LARGE_DEFAULTS, runLarge } from './scenarios/large.js';
+import { MEMORY_DEFAULTS, runMemory } from './scenarios/memory.js';
 import { OVERHEAD_DEFAULTS, runOverhead } from './scenarios/overhead.js';
 import { runThroughput, THROUGHPUT_DEFAULTS } from './scenarios/throughput.js';
 
@@ -78,6 +81,12 @@ async function measure<R>(log: (line: string) => void, fn: () => Promise<R>): Pr
   }
 }
 
+/** The scenarios of the last results file, to keep those this run does not replace. */
+function previousScenarios(): BenchResults['scenarios'] {
+  if (!existsSync(RESULTS_FILE)) return {};
+  return (JSON.parse(readFileSync(RESULTS_FILE, 'utf8')) as BenchResults).scenarios ?? {};
+}
+
 async function main(): Promise<number> {
   const { selected, pollIntervalMs, reportOnly } = parseArgs(process.argv.slice(2));
   if (reportOnly) {
@@ -104,6 +113,8 @@ async function main(): Promise<number> {
       (scenarios.throughput = await measure(log, () => runThroughput(bench, log, { ...THROUGHPUT_DEFAULTS, pollIntervalMs }))),
     crash: async () => (scenarios.crash = await measure(log, () => runCrash(bench, log, { ...CRASH_DEFAULTS, pollIntervalMs }))),
     large: async () => (scenarios.large = await measure(log, () => runLarge(bench, log, { ...LARGE_DEFAULTS, pollIntervalMs }))),
+    // Its own poll interval: 2000 activities polling every 50 ms would measure the polling instead.
+    memory: async () => (scenarios.memory = await measure(log, () => runMemory(bench, log, MEMORY_DEFAULTS))),
   };
   let failed = false;
   try {
@@ -120,7 +131,7 @@ async function main(): Promise<number> {
     machine,
     settings: { pollIntervalMs, replicateDefaultPollIntervalMs: loadConfig({}).replicate.pollIntervalMs },
     sample: bench.sampleFacts,
-    scenarios,
+    scenarios: { ...previousScenarios(), ...scenarios },
   };
   writeFileSync(RESULTS_FILE, `${JSON.stringify(results, null, 2)}\n`);
   const report = renderResults(results);

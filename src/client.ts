@@ -5,6 +5,7 @@ import {
   WorkflowFailedError,
   type WorkflowExecutionInfo,
   type WorkflowExecutionStatusName,
+  type WorkflowClientInterceptor,
   type WorkflowHandle,
 } from '@temporalio/client';
 import { isDeepStrictEqual } from 'node:util';
@@ -306,9 +307,10 @@ export function createClipflowClient(client: Client, options: ClipflowClientOpti
 }
 
 /** Connects to the cluster the configuration names (address, namespace, TLS, API key: see config/connection.ts). */
-export async function connectClient(config: Config): Promise<Client> {
+/** A client for the configured namespace; with `interceptors` (tracing), the jobs it starts open their trace. */
+export async function connectClient(config: Config, interceptors: WorkflowClientInterceptor[] = []): Promise<Client> {
   const connection = await Connection.connect(clientConnectionOptions(config));
-  return new Client({ connection, namespace: config.temporal.namespace });
+  return new Client({ connection, namespace: config.temporal.namespace, interceptors: { workflow: interceptors } });
 }
 
 /** The partial result a job that failed with InsufficientClips carries, if that is why it failed. */

@@ -1,8 +1,10 @@
+import { context, isSpanContextValid, trace } from '@opentelemetry/api';
 import type { Context as ActivityContext } from '@temporalio/activity';
 import type { LogLevel, LogMetadata, Logger } from '@temporalio/common';
 import { LogTimestamp, makeTelemetryFilterString, Runtime, type ActivityInterceptorsFactory } from '@temporalio/worker';
 import { jobIdFromWorkflowId } from './shared/names.js';
 import { connectionSecrets, type Config } from './config/index.js';
+import { runtimeMetrics } from './telemetry/runtime-metrics.js';
 
 /**
  * Structured logs: one JSON object per line, `{ time, level, message, ...meta }`, on stderr. The
@@ -25,7 +27,7 @@ export interface JsonLoggerOptions {
 /** The credentials in a configuration, for the logger to redact. */
 export function configSecrets(config: Config): string[] {
   const storeKeys = config.store.kind === 's3' && config.store.credentials ? [config.store.credentials.secretAccessKey.reveal()] : [];
-  return [config.replicate.apiToken, ...connectionSecrets(config), ...storeKeys].filter(
+  return [config.replicate.apiToken, config.runway.apiSecret, config.fal.key, ...connectionSecrets(config), ...storeKeys].filter(
     (s): s is string => typeof s === 'string' && s.length > 0,
   );
 }
@@ -54,7 +56,7 @@ export class JsonLogger implements Logger {
   format(level: LogLevel, message: string, meta: LogMetadata = {}): string {
     const timestamp = meta[LogTimestamp] as bigint | undefined;
     const time = new Date(typeof timestamp === 'bigint' ? Number(timestamp / 1_000_000n) : Date.now()).toISOString();
-    const fields: Record<string, unknown> = {};
+    const fields: Record<string, unknown> = { ...activeTrace() };
     const seen = new WeakSet<object>();
     for (const [key, value] of Object.entries(meta)) {
       if (key === 'time' || key === 'level' || key === 'message' || value === undefined) continue;
@@ -139,15 +141,28 @@ export function createJsonLogger(options: JsonLoggerOptions): JsonLogger {
 }
 
 /**
+ * The trace and span of the line's moment, named as the SDK's OpenTelemetry interceptors name them
+ * on workflow and activity lines (which bring their own and take precedence).
+ */
+function activeTrace(): { trace_id?: string; span_id?: string } {
+  const span = trace.getSpan(context.active())?.spanContext();
+  return span && isSpanContextValid(span) ? { trace_id: span.traceId, span_id: span.spanId } : {};
+}
+
+/**
  * Installs the JSON logger as the Temporal Runtime's logger, Core's own lines forwarded to it (at
- * the same level). Must run before the first NativeConnection or Worker is created. Returns the
- * logger, for the process's own lines.
+ * the same level), and Core's Prometheus metrics when configured. Must run before the first
+ * NativeConnection or Worker is created. Returns the logger, for the process's own lines.
  */
 export function installRuntimeLogging(config: Config, write?: (line: string) => void): JsonLogger {
   const logger = createJsonLogger({ level: config.logLevel, secrets: configSecrets(config), ...(write ? { write } : {}) });
+  const metrics = runtimeMetrics(config.telemetry);
   Runtime.install({
     logger,
-    telemetryOptions: { logging: { forward: {}, filter: makeTelemetryFilterString({ core: config.logLevel }) } },
+    telemetryOptions: {
+      logging: { forward: {}, filter: makeTelemetryFilterString({ core: config.logLevel }) },
+      ...(metrics ? { metrics } : {}),
+    },
   });
   return logger;
 }

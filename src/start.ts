@@ -14,6 +14,9 @@ import { jobMetadataSettings } from './job-metadata.js';
 import { freePort, portFree } from './dev-server/ports.js';
 import { startDevServer, type DevServer } from './dev-server/start-dev-server.js';
 import { serveFolder } from './dev-server/static-files.js';
+import { runtimeMetrics } from './telemetry/runtime-metrics.js';
+import { clientTracingInterceptors } from './telemetry/tracing.js';
+import { startWorkerTelemetry } from './telemetry/worker-telemetry.js';
 import { createActivityDeps, createClipflowWorker } from './worker.js';
 
 const EXAMPLE = path.resolve('examples/music-video.json');
@@ -22,7 +25,10 @@ const ASSETS_PORT = 8790;
 async function main(): Promise<number> {
   const config = loadConfig();
   // The progress bar is the story here; Temporal's own lines only when something is wrong.
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  // Metrics and traces only when configured (CLIPFLOW_METRICS_PORT, TEMPORAL_METRICS_PORT, OTEL_EXPORTER_OTLP_ENDPOINT).
+  const metrics = runtimeMetrics(config.telemetry);
+  Runtime.install({ logger: new DefaultLogger('WARN'), ...(metrics ? { telemetryOptions: { metrics } } : {}) });
+  const telemetry = await startWorkerTelemetry(config.telemetry);
 
   let server: DevServer | undefined;
   if (!config.temporal.address) {
@@ -41,11 +47,12 @@ async function main(): Promise<number> {
   // address; every other image URL a job names is vetted as usual.
   config.image = { ...config.image, privateOrigins: [assets.url] };
   const connection = await NativeConnection.connect(nativeConnectionOptions(config));
-  const deps = await createActivityDeps(config);
-  const worker = await createClipflowWorker({ config, connection, deps });
+  const { tracing } = telemetry;
+  const deps = await createActivityDeps(config, { metrics: telemetry.metrics, ...(tracing ? { tracer: tracing.tracer } : {}) });
+  const worker = await createClipflowWorker({ config, connection, deps, ...(tracing ? { tracing } : {}) });
   const running = worker.run();
   try {
-    const client = await connectClient(config);
+    const client = await connectClient(config, tracing ? clientTracingInterceptors(tracing) : []);
     const clipflow = createClipflowClient(client, { taskQueue: config.temporal.taskQueue, jobDefaults: jobMetadataSettings(config) });
     const job = await readJobFile(EXAMPLE);
     const handle = await clipflow.start(job);
@@ -68,6 +75,7 @@ async function main(): Promise<number> {
     worker.shutdown();
     await running;
     await deps.close();
+    await telemetry.close();
     await connection.close();
     await assets.close();
     await server?.stop();

@@ -3,29 +3,69 @@ import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { missingSearchAttributes, registerCommand } from './temporal/namespace-setup.js';
 import { createActivities, type ActivityDeps } from './activities/index.js';
-import { ConfigError, describeConnection, loadConfig, nativeConnectionOptions, providerChoice, type Config } from './config/index.js';
+import {
+  ConfigError,
+  describeConnection,
+  loadConfig,
+  nativeConnectionOptions,
+  pollIntervalMs,
+  providerChoice,
+  type Config,
+} from './config/index.js';
 import { createCostTracker } from './cost/create-tracker.js';
 import { describeCostTracker } from './cost/locations.js';
 import { createStore } from './store/create-store.js';
 import { activityLogContext, installRuntimeLogging, type JsonLogger } from './logging.js';
 import { mediaBinaries } from './media/binaries.js';
+import { createContentCheck } from './media/content-check.js';
+import { createFrameMaker } from './media/frames.js';
 import { createProbe } from './media/probe.js';
-import { createProvider } from './providers/create-provider.js';
+import { createProvider, type ProviderChoice } from './providers/create-provider.js';
+import { activityTelemetry, providerAccount, type ActivityTelemetry } from './telemetry/activity-telemetry.js';
+import { WORKFLOW_TRACING_MODULE, workerTracing, type Tracing } from './telemetry/tracing.js';
+import { startWorkerTelemetry } from './telemetry/worker-telemetry.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
 
-/** Builds the activities' dependencies from configuration; `close` releases them. */
-export async function createActivityDeps(config: Config): Promise<ActivityDeps & { close(): Promise<void> }> {
+/** The credential that names the provider account a worker spends (fingerprinted, never shown). */
+function credentialOf(choice: ProviderChoice): string | undefined {
+  switch (choice.provider) {
+    case 'local':
+      return undefined;
+    case 'replicate':
+      return choice.options.apiToken;
+    case 'runway':
+      return choice.options.apiSecret;
+    case 'pika':
+      return choice.options.key;
+  }
+}
+
+/**
+ * Builds the activities' dependencies from configuration, recording into `telemetry` (metrics and
+ * tracer) when given; `close` releases them.
+ */
+export async function createActivityDeps(
+  config: Config,
+  telemetry: Omit<Partial<ActivityTelemetry>, 'account'> = {},
+): Promise<ActivityDeps & { close(): Promise<void> }> {
   const media = mediaBinaries();
   const costTracker = await createCostTracker(config);
   const store = createStore(config.store);
+  const choice = providerChoice(config);
   return {
-    provider: createProvider(providerChoice(config), media),
+    provider: createProvider(choice, media),
+    telemetry: activityTelemetry({
+      ...telemetry,
+      account: providerAccount(choice.provider, credentialOf(choice)),
+    }),
     probe: createProbe(media.ffprobe),
+    contentCheck: createContentCheck(media.ffmpeg, config.contentChecks),
+    frames: createFrameMaker(media.ffmpeg),
     costTracker,
     store,
     config,
-    pollIntervalMs: config.generation.provider === 'local' ? 200 : config.replicate.pollIntervalMs,
+    pollIntervalMs: pollIntervalMs(config),
     close: async () => {
       await costTracker.close();
       await store.close();
@@ -76,16 +116,26 @@ export interface ClipflowWorkerOptions {
   /** A prebuilt workflow bundle (tests bundle once per file); otherwise the workflows are bundled now. */
   workflowBundle?: WorkerOptions['workflowBundle'];
   taskQueue?: string;
+  /** Traces the jobs; a prebuilt bundle must then include WORKFLOW_TRACING_MODULE. */
+  tracing?: Tracing;
 }
 
 /** A worker serving the generateClips workflow and its activities on one task queue. */
 export function createClipflowWorker(options: ClipflowWorkerOptions): Promise<Worker> {
   const { config, connection, deps } = options;
+  const configured = workerOptionsFromConfig(config);
+  const traced = options.tracing ? workerTracing(options.tracing) : undefined;
   return Worker.create({
-    ...workerOptionsFromConfig(config),
+    ...configured,
     connection,
     ...(options.taskQueue ? { taskQueue: options.taskQueue } : {}),
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+    interceptors: {
+      activity: [...(configured.interceptors.activity ?? []), ...(traced?.activity ?? [])],
+      // Bundled with the workflows; a prebuilt bundle already has them (the SDK ignores them then).
+      ...(traced && !options.workflowBundle ? { workflowModules: [WORKFLOW_TRACING_MODULE] } : {}),
+    },
+    ...(traced ? { sinks: traced.sinks } : {}),
     activities: createActivities(deps),
   });
 }
@@ -106,8 +156,12 @@ async function main(): Promise<number> {
         );
       }
     }
-    const deps = await createActivityDeps(config);
-    const worker = await createClipflowWorker({ config, connection, deps });
+    const telemetry = await startWorkerTelemetry(config.telemetry);
+    const deps = await createActivityDeps(config, {
+      metrics: telemetry.metrics,
+      ...(telemetry.tracing ? { tracer: telemetry.tracing.tracer } : {}),
+    });
+    const worker = await createClipflowWorker({ config, connection, deps, ...(telemetry.tracing ? { tracing: telemetry.tracing } : {}) });
     const { interceptors: _interceptors, ...settings } = workerOptionsFromConfig(config);
     logger.info('clipflow worker started', {
       ...describeConnection(config),
@@ -117,6 +171,9 @@ async function main(): Promise<number> {
       // What other workers must share with this one: the store and the cost tracker.
       store: deps.store.root,
       costTracker: describeCostTracker(config),
+      metrics: telemetry.metricsServer?.url ?? 'off',
+      temporalMetrics: config.telemetry.temporalMetricsPort ?? 'off',
+      traces: config.telemetry.otlpEndpoint ?? 'off',
       pid: process.pid,
     });
     // Worker.run() stops gracefully on SIGINT/SIGTERM (the Runtime's shutdown signals): polling
@@ -129,6 +186,7 @@ async function main(): Promise<number> {
     }
     await worker.run();
     await deps.close();
+    await telemetry.close();
     await connection.close();
     logger.info('clipflow worker stopped', { pid: process.pid });
     return 0;

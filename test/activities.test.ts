@@ -19,12 +19,15 @@ import type { CostTracker } from '../src/cost/tracker.js';
 import { VIDEO_STAGE } from '../src/cost/tracker.js';
 import { mediaBinaries } from '../src/media/binaries.js';
 import type { downloadImage } from '../src/media/image-download.js';
+import { createContentCheck } from '../src/media/content-check.js';
+import { createFrameMaker } from '../src/media/frames.js';
 import { checkClip, createProbe } from '../src/media/probe.js';
 import { createLocalProvider } from '../src/providers/local.js';
 import type { VideoProvider } from '../src/providers/provider.js';
 import { ClipflowError, FailureType } from '../src/shared/failures.js';
 import type { Clip, ClipPrompt } from '../src/shared/model.js';
 import { usdToMicros } from '../src/shared/money.js';
+import { activityTelemetry } from '../src/telemetry/activity-telemetry.js';
 import { testConfig, uniqueName } from './support/env.js';
 import { activityEnv, FAKE_MODEL, FakeProvider, memoryCostTracker, prediction, recordingProvider, rejection } from './support/fakes.js';
 
@@ -101,6 +104,8 @@ const inStore = (key: string) => path.join(config.outputDir, key);
 function activities(overrides: Partial<ActivityDeps> & { provider: VideoProvider }) {
   return createActivities({
     probe,
+    contentCheck: createContentCheck(media.ffmpeg, config.contentChecks),
+    frames: createFrameMaker(media.ffmpeg),
     costTracker: memoryCostTracker(),
     store: createLocalStore(config.outputDir),
     config,
@@ -111,6 +116,16 @@ function activities(overrides: Partial<ActivityDeps> & { provider: VideoProvider
 
 function clipPrompt(clipIndex: number, extra: Partial<ClipPrompt> = {}): ClipPrompt {
   return { clipIndex, prompt: `clip ${clipIndex}: a lighthouse in a storm`, durationS: 2, aspectRatio: '16:9', ...extra };
+}
+
+/** Heartbeats as the states they told, in order: while a clip is checked the same one repeats every second. */
+function distinct(beats: unknown[]): unknown[] {
+  return beats.filter((beat, i) => i === 0 || JSON.stringify(beat) !== JSON.stringify(beats[i - 1]));
+}
+
+/** The record a failed generation leaves in the clip's heartbeat and failure details. */
+function failedAttempt(generation: number, errorType: string) {
+  return { generation, model: FAKE_MODEL, errorType, message: expect.any(String) };
 }
 
 /** Narrows a rejection to the ApplicationFailure the activity must throw. */
@@ -149,7 +164,7 @@ describe('generateClip', () => {
     const facts = await probe(expected);
     expect(() => checkClip(expected, facts, config.generation)).not.toThrow();
     expect(facts.codec).toBe('h264');
-    expect(await jobFiles(jobId)).toEqual(['clip_002.mp4']); // no .partial left behind
+    expect((await jobFiles(jobId)).sort()).toEqual(['clip_002.mp4', 'posters']); // no .partial left behind
 
     expect(clip).toMatchObject({
       clipIndex: 2,
@@ -249,7 +264,7 @@ describe('generateClip', () => {
 
     expect(provider.calls.start).toEqual([]);
     expect(provider.calls.get).toEqual(['p-9']);
-    expect(env.heartbeats).toEqual([{ predictionId: 'p-9', model: FAKE_MODEL, generations: 0, spentMicroUsd: 0 }]);
+    expect(distinct(env.heartbeats)).toEqual([{ predictionId: 'p-9', model: FAKE_MODEL, generations: 0, spentMicroUsd: 0 }]);
     expect(existsSync(clip.path!)).toBe(true);
     expect(costTracker.all).toEqual([earlier]); // recorded once, not twice
     // The clip still costs what its prediction cost, though the tracker already had it.
@@ -258,15 +273,17 @@ describe('generateClip', () => {
   });
 
   it.each([
-    { case: 'failed', get: () => prediction('p-1', 'failed', { error: 'GPU fell over' }) },
-    { case: 'canceled', get: () => prediction('p-1', 'canceled') },
+    { case: 'failed', get: () => prediction('p-1', 'failed', { error: 'GPU fell over' }), ended: ['p-1'] },
+    { case: 'canceled', get: () => prediction('p-1', 'canceled'), ended: ['p-1'] },
     {
       case: 'unknown to the provider',
       get: () => {
         throw new ClipflowError(FailureType.PredictionNotFound, 'prediction p-1 is unknown to the fake provider');
       },
     },
-  ])('starts a new prediction when the heartbeated one is $case', async ({ get }) => {
+  ])('starts a new prediction when the heartbeated one is $case', async ({ get, ...rest }) => {
+    // A prediction that has ended is remembered, so no later attempt takes it for one of its own.
+    const ended = 'ended' in rest ? { ended: rest.ended } : {};
     const provider = new FakeProvider({
       output: goodMp4,
       get: (id, n) => (id === 'p-1' ? get() : prediction(id, n === 0 ? 'processing' : 'succeeded')),
@@ -282,7 +299,7 @@ describe('generateClip', () => {
     expect(provider.calls.start).toHaveLength(1);
     expect(provider.calls.start[0]).toMatchObject({ jobId, clipIndex: 1, attempt: 1, model: FAKE_MODEL });
     expect(provider.calls.get.slice(1).every((id) => id === 'new-1')).toBe(true);
-    expect(env.heartbeats[0]).toEqual({ predictionId: 'new-1', model: FAKE_MODEL, generations: 0, spentMicroUsd: 0 });
+    expect(env.heartbeats[0]).toEqual({ predictionId: 'new-1', model: FAKE_MODEL, generations: 0, spentMicroUsd: 0, ...ended });
     expect(clip.path).toBe(inStore(clipKey(jobId, 1)));
     expect(costTracker.all.map((e) => e.key)).toEqual(['new-1']);
   });
@@ -390,8 +407,16 @@ describe('generateClip', () => {
     expect(failure.type).toBe('Auth');
     expect(failure.nonRetryable).toBe(true);
     expect(failure.message).toBe('the API token was refused');
-    expect(failure.details).toEqual([{ generations: 1, spentMicroUsd: 0 }]);
-    expect(env.heartbeats).toEqual([{ model: FAKE_MODEL, generations: 1, spentMicroUsd: 0 }]);
+    expect(failure.details).toEqual([{ generations: 1, spentMicroUsd: 0, failedAttempts: [failedAttempt(1, 'Auth')] }]);
+    expect(distinct(env.heartbeats)).toEqual([
+      {
+        model: FAKE_MODEL,
+        generations: 1,
+        spentMicroUsd: 0,
+        creatingSince: expect.any(Number),
+        failedAttempts: [failedAttempt(1, 'Auth')],
+      },
+    ]);
   });
 
   it('turns an unexpected error into a retryable ApplicationFailure named after it', async () => {
@@ -409,7 +434,7 @@ describe('generateClip', () => {
 
     expect(failure.type).toBe('TypeError');
     expect(failure.nonRetryable).toBe(false);
-    expect(failure.details).toEqual([{ generations: 1, spentMicroUsd: 0 }]);
+    expect(failure.details).toEqual([{ generations: 1, spentMicroUsd: 0, failedAttempts: [failedAttempt(1, 'TypeError')] }]);
   });
 
   it('fails with ContentRejected (non-retryable) when the prediction ends failed with that type', async () => {
@@ -427,7 +452,7 @@ describe('generateClip', () => {
     expect(failure.type).toBe('ContentRejected');
     expect(failure.nonRetryable).toBe(true);
     expect(failure.message).toBe('prediction r-1 ended failed: flagged as sensitive');
-    expect(failure.details).toEqual([{ generations: 1, spentMicroUsd: 0 }]);
+    expect(failure.details).toEqual([{ generations: 1, spentMicroUsd: 0, failedAttempts: [failedAttempt(1, 'ContentRejected')] }]);
     expect(provider.calls.saveOutput).toEqual([]);
     expect(costTracker.all).toEqual([]);
     expect(await jobFiles(jobId)).toEqual([]);
@@ -446,7 +471,7 @@ describe('generateClip', () => {
     expect(failure.type).toBe('ProviderFailed');
     expect(failure.nonRetryable).toBe(false);
     expect(failure.message).toBe('prediction new-1 ended failed: CUDA out of memory');
-    expect(failure.details).toEqual([{ generations: 1, spentMicroUsd: 0 }]);
+    expect(failure.details).toEqual([{ generations: 1, spentMicroUsd: 0, failedAttempts: [failedAttempt(1, 'ProviderFailed')] }]);
   });
 
   it('makes the failure final once the clip has failed maxGenerations generations on this model', async () => {
@@ -460,8 +485,36 @@ describe('generateClip', () => {
 
     expect(failure.type).toBe('ProviderFailed');
     expect(failure.nonRetryable).toBe(true);
-    expect(failure.details).toEqual([{ generations: 3, spentMicroUsd: 0 }]);
+    expect(failure.details).toEqual([{ generations: 3, spentMicroUsd: 0, failedAttempts: [failedAttempt(3, 'ProviderFailed')] }]);
     expect(provider.calls.start[0]?.attempt).toBe(3);
+  });
+
+  it('rejects a truncated MP4 whose header is intact, and one with no moov box, as ValidationFailed saying what', async () => {
+    const whole = await readFile(goodMp4);
+    const truncated = path.join(scratch, 'truncated.mp4');
+    await writeFile(truncated, whole.subarray(0, Math.floor(whole.length / 3)));
+    // Written with its index last, then cut in half: the moov box never arrived.
+    const moovLast = path.join(scratch, 'moov-last.mp4');
+    await run(media.ffmpeg, ['-hide_banner', '-v', 'error', '-y', '-i', goodMp4, '-c', 'copy', moovLast]);
+    const noMoov = path.join(scratch, 'no-moov.mp4');
+    await writeFile(noMoov, (await readFile(moovLast)).subarray(0, Math.floor(whole.length / 2)));
+
+    for (const [output, said] of [
+      [truncated, /^clip .*\/clip_004\.mp4 failed its content check: decoding stopped at \d\.\d\d s of 2\.00 s \(\d+ frames decoded\)/],
+      [noMoov, /^clip .*\/clip_004\.mp4 is not a readable video: the MP4 has no moov box \(its index\): the file is cut short/],
+    ] as const) {
+      const provider = new FakeProvider({ start: (req) => ({ id: 'cut-1', model: req.model, status: 'succeeded', output }) });
+      const jobId = uniqueName('cut');
+      const failure = asFailure(
+        await rejection(
+          activityEnv().run(activities({ provider }).generateClip, { jobId, clip: clipPrompt(4), model: FAKE_MODEL, maxGenerations: 3 }),
+        ),
+      );
+      expect(failure.type).toBe('ValidationFailed');
+      expect(failure.nonRetryable).toBe(false);
+      expect(failure.message).toMatch(said);
+      expect(await jobFiles(jobId)).toEqual([]);
+    }
   });
 
   it('rejects an output that fails validation, naming each problem, and leaves no clip file', async () => {
@@ -476,15 +529,22 @@ describe('generateClip', () => {
     expect(failure.type).toBe('ValidationFailed');
     expect(failure.nonRetryable).toBe(false); // a new generation may pass
     // The prediction was paid for although its output was refused.
-    expect(failure.details).toEqual([{ generations: 1, spentMicroUsd: 250_000 }]);
+    expect(failure.details).toEqual([{ generations: 1, spentMicroUsd: 250_000, failedAttempts: [failedAttempt(1, 'ValidationFailed')] }]);
     expect(failure.message).toContain('short side 240 px (320x240) is under 720 px');
     expect(failure.message).toMatch(/duration [\d.]+ s is under 1 s/);
     expect(failure.message).toMatch(/size \d+ B is under 100000 B/);
     // A prediction that finished at once is still heartbeated before its output is fetched; then
     // the generation has ended, and the retry makes a new one.
-    expect(env.heartbeats).toEqual([
+    expect(distinct(env.heartbeats)).toEqual([
       { predictionId: 'v-1', model: FAKE_MODEL, generations: 0, spentMicroUsd: 0 },
-      { model: FAKE_MODEL, generations: 1, spentMicroUsd: 250_000 },
+      {
+        model: FAKE_MODEL,
+        generations: 1,
+        spentMicroUsd: 250_000,
+        creatingSince: expect.any(Number),
+        ended: ['v-1'],
+        failedAttempts: [failedAttempt(1, 'ValidationFailed')],
+      },
     ]);
 
     expect(existsSync(inStore(clipKey(jobId, 3)))).toBe(false);
@@ -538,10 +598,17 @@ describe('generateClip', () => {
       );
 
       expect(failure.type).toBe('ValidationFailed');
-      expect(failure.details).toEqual([{ generations: 2, spentMicroUsd: 500_000 }]);
-      expect(env.heartbeats).toEqual([
+      expect(failure.details).toEqual([{ generations: 2, spentMicroUsd: 500_000, failedAttempts: [failedAttempt(2, 'ValidationFailed')] }]);
+      expect(distinct(env.heartbeats)).toEqual([
         { predictionId: 'v-2', model: FAKE_MODEL, generations: 1, spentMicroUsd: 250_000 },
-        { model: FAKE_MODEL, generations: 2, spentMicroUsd: 500_000 },
+        {
+          model: FAKE_MODEL,
+          generations: 2,
+          spentMicroUsd: 500_000,
+          creatingSince: expect.any(Number),
+          ended: ['v-2'],
+          failedAttempts: [failedAttempt(2, 'ValidationFailed')],
+        },
       ]);
       expect(costTracker.all).toEqual([
         { jobId, stage: VIDEO_STAGE, clipIndex: 3, key: 'v-2', amountMicroUsd: 250_000, model: FAKE_MODEL },
@@ -568,8 +635,16 @@ describe('generateClip', () => {
 
       expect(failure.type).toBe('Auth');
       expect(failure.nonRetryable).toBe(true);
-      expect(failure.details).toEqual([{ generations: 2, spentMicroUsd: 100_000 }]);
-      expect(env.heartbeats).toEqual([{ model: FAKE_MODEL, generations: 2, spentMicroUsd: 100_000 }]);
+      expect(failure.details).toEqual([{ generations: 2, spentMicroUsd: 100_000, failedAttempts: [failedAttempt(2, 'Auth')] }]);
+      expect(distinct(env.heartbeats)).toEqual([
+        {
+          model: FAKE_MODEL,
+          generations: 2,
+          spentMicroUsd: 100_000,
+          creatingSince: expect.any(Number),
+          failedAttempts: [failedAttempt(2, 'Auth')],
+        },
+      ]);
     });
 
     it('carries from a rejected attempt to the next through the last heartbeat', async () => {
@@ -584,7 +659,7 @@ describe('generateClip', () => {
       const failure = asFailure(
         await rejection(first.run(generateClip, { jobId, clip: clipPrompt(1), model: FAKE_MODEL, maxGenerations: 3 })),
       );
-      expect(failure.details).toEqual([{ generations: 1, spentMicroUsd: 250_000 }]);
+      expect(failure.details).toEqual([{ generations: 1, spentMicroUsd: 250_000, failedAttempts: [failedAttempt(1, 'ValidationFailed')] }]);
 
       // Temporal hands the next attempt the last details heartbeated by the one before.
       const second = activityEnv({ attempt: 2, heartbeatDetails: first.heartbeats.at(-1) });
@@ -709,6 +784,17 @@ describe('checkBudget', () => {
 });
 
 describe('writeReport', () => {
+  /** A row's fields from the content check and the prompt, for clips made without them. */
+  const unchecked = (durationS: number | null) => ({
+    prompt: null,
+    durationS,
+    contentCheck: null,
+    failedAttempts: [],
+    findings: [],
+    posterUri: null,
+    stripUri: null,
+  });
+
   function clip(clipIndex: number, extra: Partial<Clip> = {}): Clip {
     return {
       clipIndex,
@@ -728,6 +814,60 @@ describe('writeReport', () => {
     };
   }
 
+  it('counts each clip by outcome, provider and model, and the clips stopped for budget, when the report is stored', async () => {
+    const telemetry = activityTelemetry();
+    const { writeReport } = activities({ provider: new FakeProvider({ name: 'replicate' }), telemetry });
+    const failure = (clipIndex: number, errorType: string, model?: string) => ({
+      clipIndex,
+      errorType,
+      message: errorType,
+      attempts: model ? 1 : 0,
+      costMicroUsd: 0,
+      ...(model ? { model } : {}),
+    });
+    const input: ReportInput = {
+      jobId: uniqueName('counted'),
+      clipPrompts: [0, 1, 2, 3, 4].map((clipIndex) => ({ clipIndex })),
+      clips: [clip(0), clip(1, { model: 'acme/fallback' })],
+      failures: [
+        failure(2, 'CancelledForBudget', 'minimax/video-01'),
+        failure(3, 'SkippedForBudget'),
+        failure(4, 'ProviderFailed', 'acme/fallback'),
+      ],
+      totalCostMicroUsd: 1_000_000,
+      totalGenerationTimeS: 80,
+      minClips: 2,
+      budget: {
+        limitMicroUsd: 1_000_000,
+        spentBeforeJobMicroUsd: 0,
+        estimatedMicroUsd: 2_500_000,
+        actualMicroUsd: 1_000_000,
+        peakReservedMicroUsd: 1_000_000,
+        skippedForBudget: [3],
+        cancelledForBudget: [2],
+        perModel: [],
+      },
+      cancelledClips: [],
+    };
+    await activityEnv().run(writeReport, input);
+
+    const values = async (metric: { get(): Promise<{ values: { labels: object; value: number }[] }> }) =>
+      (await metric.get()).values.map(({ labels, value }) => ({ ...labels, value }));
+    expect(await values(telemetry.metrics.clips)).toEqual(
+      expect.arrayContaining([
+        { outcome: 'succeeded', provider: 'replicate', model: 'minimax/video-01', value: 1 },
+        { outcome: 'succeeded', provider: 'replicate', model: 'acme/fallback', value: 1 },
+        { outcome: 'cancelled', provider: 'replicate', model: 'minimax/video-01', value: 1 },
+        { outcome: 'skipped', provider: 'replicate', model: 'none', value: 1 },
+        { outcome: 'failed', provider: 'replicate', model: 'acme/fallback', value: 1 },
+      ]),
+    );
+    expect((await values(telemetry.metrics.clips)).reduce((sum, v) => sum + v.value, 0)).toBe(5);
+    expect(await values(telemetry.metrics.budgetStops)).toEqual([
+      { stop: 'clip_skipped', value: 1 },
+      { stop: 'clip_cancelled', value: 1 },
+    ]);
+  });
   it('writes production_report.json with totals, success rate, budget and one row per clip prompt', async () => {
     const { writeReport } = activities({ provider: new FakeProvider() });
     const jobId = uniqueName('report');
@@ -767,10 +907,16 @@ describe('writeReport', () => {
     expect(file).toBe(inStore(reportKey(jobId)));
     expect(file).toBe(path.join(config.outputDir, jobId, 'production_report.json'));
     expect(stored.uri).toBe(pathToFileURL(file).href);
-    expect(await jobFiles(jobId)).toEqual(['production_report.json']); // the temp file was renamed away
+    // The temp files were renamed away; report.html and the contact sheet sit beside the JSON.
+    expect((await jobFiles(jobId)).sort()).toEqual(['contact_sheet.jpg', 'production_report.json', 'report.html']);
+    expect(stored.htmlPath).toBe(path.join(config.outputDir, jobId, 'report.html'));
+    expect(stored.contactSheetUri).toBe(pathToFileURL(path.join(config.outputDir, jobId, 'contact_sheet.jpg')).href);
     const report = JSON.parse(await readFile(file, 'utf8'));
     expect(report).toEqual({
       jobId,
+      workflowId: 'test',
+      webUiUrl: 'http://localhost:8233/namespaces/default/workflows/test',
+      contactSheetUri: stored.contactSheetUri,
       totalClips: 4,
       successfulClips: 2,
       failedClips: 2,
@@ -807,6 +953,7 @@ describe('writeReport', () => {
           errorType: null,
           reason: null,
           imageNote: 'reference image not used: HTTP 404',
+          ...unchecked(2),
         },
         {
           clipIndex: 1,
@@ -823,6 +970,7 @@ describe('writeReport', () => {
           errorType: 'ContentRejected',
           reason: 'content rejected',
           imageNote: null,
+          ...unchecked(null),
         },
         {
           clipIndex: 2,
@@ -839,6 +987,7 @@ describe('writeReport', () => {
           errorType: null,
           reason: null,
           imageNote: null,
+          ...unchecked(2),
         },
         {
           clipIndex: 3,
@@ -855,6 +1004,7 @@ describe('writeReport', () => {
           errorType: 'ValidationFailed',
           reason: 'clip failed validation',
           imageNote: null,
+          ...unchecked(null),
         },
       ],
     });
@@ -897,7 +1047,7 @@ describe('writeReport', () => {
       [1, true, 1],
       [2, false, 0],
     ]);
-    expect(await jobFiles(jobId)).toEqual(['production_report.json']);
+    expect((await jobFiles(jobId)).sort()).toEqual(['contact_sheet.jpg', 'production_report.json', 'report.html']);
   });
 });
 

@@ -342,7 +342,10 @@ describe('clipflow CLI', () => {
       expect(screen[frame + 2]).toBe('  $0.00 of $2.00 budget (0%)');
       // The frame is on screen once: the earlier ones were erased.
       expect(screen.filter((line) => line.includes(' in flight ')).length).toBe(1);
-      expect(screen.at(-1)).toBe(`report: ${path.join(h.config.outputDir, ttyId, 'production_report.json')}`);
+      // The output ends with where the report is, and report.html and the contact sheet beside it.
+      const ending = screen.slice(screen.findIndex((line) => line.startsWith('report: ')));
+      expect(ending[0]).toBe(`report: ${path.join(h.config.outputDir, ttyId, 'production_report.json')}`);
+      expect(ending.slice(1).join('\n')).toMatch(/^report\.html: \S+report\.html\ncontact sheet: \S+$/);
 
       const described = await server.env.client.workflow.getHandle(`clipflow-${ttyId}`).describe();
       expect(await described.staticSummary()).toBe(`${ttyId}: 3 clips · development · local/clipflow/local-ffmpeg · budget $2.00 · min 3`);

@@ -2,7 +2,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { collectDefaultMetrics, Registry } from 'prom-client';
 import { CONFIG_VARIABLES, loadConfig } from '../src/config/index.js';
+import { createClipMetrics } from '../src/telemetry/clip-metrics.js';
 import { TASK_QUEUE } from '../src/shared/names.js';
 
 /**
@@ -135,21 +137,30 @@ const SEARCH_ATTRIBUTES = {
 };
 
 describe('docker-compose.yml', () => {
-  it('is a compose-spec file with the seven services', () => {
+  it('is a compose-spec file with the ten services', () => {
     expect(compose.version).toBeUndefined();
     expect(Object.keys(services).sort()).toEqual([
+      'grafana',
       'minio',
       'minio-setup',
       'postgres',
+      'prometheus',
       'temporal',
+      'temporal-schema',
       'temporal-setup',
       'temporal-ui',
       'worker',
     ]);
+    expect(service('prometheus').image).toMatch(/^prom\/prometheus:v\d+\.\d+\.\d+$/);
+    expect(service('grafana').image).toMatch(/^grafana\/grafana:\d+\.\d+\.\d+$/);
     expect(service('minio').image).toMatch(/^minio\/minio:RELEASE\./);
     expect(service('minio-setup').image).toMatch(/^minio\/mc:RELEASE\./);
     expect(service('postgres').image).toBe('postgres:16');
-    expect(service('temporal').image).toMatch(/^temporalio\/(auto-setup|server):1\.\d+\.\d+$/);
+    // Temporal's maintained server image (auto-setup is no longer built), and admin-tools of the same version.
+    expect(service('temporal').image).toMatch(/^temporalio\/server:1\.\d+\.\d+$/);
+    const version = service('temporal').image!.split(':')[1]!;
+    for (const name of ['temporal-schema', 'temporal-setup'])
+      expect(service(name).image).toMatch(new RegExp(`^temporalio/admin-tools:${version}(-|$)`));
     expect(service('temporal-ui').image).toMatch(/^temporalio\/ui:2\.\d+\.\d+$/);
     expect(service('temporal-setup').image).toMatch(/^temporalio\/admin-tools:1\.\d+\.\d+/);
     const build = service('worker').build;
@@ -170,13 +181,15 @@ describe('docker-compose.yml', () => {
     // The check names the same user and database the image creates.
     expect(healthTest('postgres')).toContain(`-U ${env.POSTGRES_USER}`);
     expect(healthTest('postgres')).toContain(`-d ${env.POSTGRES_DB}`);
-    expect(healthTest('temporal')).toMatch(/\btemporal operator cluster health\b|\btctl\b.*\bcluster health\b/);
-    // The server binds the container's address, not loopback, so the check must dial the service.
-    expect(healthTest('temporal')).toMatch(/--address temporal:7233\b/);
+    // The server image has no Temporal CLI: the check is that the frontend's port is open, on
+    // loopback, which the server listens on only when bound to every address.
+    expect(healthTest('temporal')).toMatch(/\bnc -z localhost 7233\b/);
+    expect(envOf('temporal').BIND_ON_IP).toBe('0.0.0.0');
   });
 
   it('starts services only after what they need is healthy or done', () => {
-    expect(dependsOn('temporal')).toEqual({ postgres: 'service_healthy' });
+    expect(dependsOn('temporal-schema')).toEqual({ postgres: 'service_healthy' });
+    expect(dependsOn('temporal')).toEqual({ postgres: 'service_healthy', 'temporal-schema': 'service_completed_successfully' });
     expect(dependsOn('temporal-setup')).toEqual({ temporal: 'service_healthy' });
     expect(Object.keys(dependsOn('temporal-ui'))).toEqual(['temporal']);
     expect(dependsOn('worker')).toEqual({
@@ -238,7 +251,7 @@ describe('docker-compose.yml', () => {
       expect(url.port).toBe('5432');
       const db = url.pathname.slice(1);
       expect(db).toBe(pg.POSTGRES_DB);
-      // Temporal's databases (auto-setup's defaults when unset) are separate from the cost ledger.
+      // Temporal's databases (the server's defaults when unset) are separate from the cost ledger.
       const t = envOf('temporal', host);
       expect([t.DBNAME ?? 'temporal', t.VISIBILITY_DBNAME ?? 'temporal_visibility']).not.toContain(db);
     }
@@ -298,6 +311,37 @@ describe('docker-compose.yml', () => {
     expect(seconds(worker.stop_grace_period ?? '10s')).toBeGreaterThanOrEqual(30);
   });
 
+  it("creates and migrates the server's two databases before it starts, as postgres's user", () => {
+    for (const host of [{}, { POSTGRES_PASSWORD: 'another-password' }] as Env[]) {
+      const job = service('temporal-schema');
+      const script = (job.command as string[]).map((c) => interpolate(c, host)).join('\n');
+      const t = envOf('temporal', host);
+      const pg = envOf('postgres', host);
+      // Every temporal-sql-tool run goes through one function with the server's connection.
+      const tool = /sql\(\) \{ temporal-sql-tool (.*) "\$@"; \}/.exec(script)?.[1] ?? '';
+      expect(tool).toContain(`--plugin ${t.DB}`);
+      expect(tool).toContain(`--ep ${t.POSTGRES_SEEDS}`);
+      expect(tool).toContain(`-p ${t.DB_PORT}`);
+      expect(tool).toContain(`-u ${t.POSTGRES_USER}`);
+      // temporal-sql-tool reads the password from SQL_PASSWORD.
+      expect(envOf('temporal-schema', host).SQL_PASSWORD).toBe(pg.POSTGRES_PASSWORD);
+      const steps = script.split('\n').filter((l) => l.trim().startsWith('sql --db'));
+      const schemaDir = /schema=(\S+)/.exec(script)?.[1];
+      expect(schemaDir).toBe('/etc/temporal/schema/postgresql/v12');
+      for (const [db, kind] of [
+        [t.DBNAME, 'temporal'],
+        [t.VISIBILITY_DBNAME, 'visibility'],
+      ] as const) {
+        expect(steps.map((l) => l.trim()).filter((l) => l.startsWith(`sql --db ${db} `))).toEqual([
+          `sql --db ${db} create`,
+          `sql --db ${db} setup-schema -v 0.0`,
+          `sql --db ${db} update-schema -d "$schema/${kind}/versioned"`,
+        ]);
+      }
+      expect(script).toMatch(/^set -eu$/m);
+    }
+  });
+
   it("registers exactly clipflow's search attributes in the worker's namespace", () => {
     const setup = service('temporal-setup');
     const script = [setup.entrypoint, setup.command]
@@ -320,10 +364,99 @@ describe('docker-compose.yml', () => {
       for (const [i, n] of names.entries()) registered[n] = types[i]!;
     }
     expect(registered).toEqual(SEARCH_ATTRIBUTES);
-    expect([...namespaces]).toEqual([envOf('worker').TEMPORAL_NAMESPACE]);
-    expect(envOf('temporal').DEFAULT_NAMESPACE ?? 'default').toBe(envOf('worker').TEMPORAL_NAMESPACE);
-    // The setup job waits for the namespace instead of failing while auto-setup registers it.
-    expect(script).toMatch(/until temporal operator search-attribute list --namespace default/);
+    const namespace = envOf('worker').TEMPORAL_NAMESPACE!;
+    expect([...namespaces]).toEqual([namespace]);
+    // The server image registers no namespace: the setup job does, unless it exists, and waits for it.
+    expect(script).toContain(`temporal operator namespace describe --namespace ${namespace} >/dev/null 2>&1 ||`);
+    expect(script).toContain(`temporal operator namespace create --namespace ${namespace}`);
+    expect(script).toMatch(new RegExp(`until temporal operator search-attribute list --namespace ${namespace}\\b`));
+    expect(script.indexOf('namespace create')).toBeLessThan(script.indexOf('search-attribute create'));
+  });
+});
+
+/** A bind mount's host file or folder (relative to the repository) for a container path. */
+function bindSource(name: string, target: string): string {
+  for (const v of service(name).volumes ?? []) {
+    const [source, at] = typeof v === 'string' ? v.split(':') : [v.source, v.target];
+    if (at === target && source?.startsWith('./')) return source.slice(2);
+  }
+  throw new Error(`service "${name}" mounts nothing from the repository at ${target}`);
+}
+
+interface ScrapeConfig {
+  job_name: string;
+  dns_sd_configs?: { names: string[]; type?: string; port: number }[];
+  static_configs?: { targets: string[] }[];
+}
+
+describe('metrics in compose: the worker’s endpoints, Prometheus and Grafana', () => {
+  const worker = loadConfig(envOf('worker')).telemetry;
+  const promConfig = parse(read(bindSource('prometheus', '/etc/prometheus/prometheus.yml'))) as { scrape_configs: ScrapeConfig[] };
+
+  it('turns both metrics endpoints on in the worker, on its container address, and traces only when the shell names a collector', () => {
+    expect(worker.metricsHost).toBe('0.0.0.0');
+    expect(worker.metricsPort).toBeDefined();
+    expect(worker.temporalMetricsPort).toBeDefined();
+    expect(worker.metricsPort).not.toBe(worker.temporalMetricsPort);
+    expect(worker.otlpEndpoint).toBeUndefined();
+    const traced = loadConfig(envOf('worker', { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://otel:4318' })).telemetry;
+    expect(traced.otlpEndpoint).toBe('http://otel:4318');
+  });
+
+  it('has Prometheus scrape every worker replica on exactly those two ports', () => {
+    const targets = promConfig.scrape_configs.flatMap((job) => [
+      ...(job.dns_sd_configs ?? []).flatMap((d) => d.names.map((n) => `${n}:${d.port}`)),
+      ...(job.static_configs ?? []).flatMap((c) => c.targets),
+    ]);
+    expect(targets.sort()).toEqual([`worker:${worker.metricsPort}`, `worker:${worker.temporalMetricsPort}`].sort());
+    // DNS discovery (type A) finds each replica of `docker compose up --scale worker=N`; a static target would find one.
+    for (const job of promConfig.scrape_configs) expect(job.dns_sd_configs?.[0]?.type, job.job_name).toBe('A');
+    expect(portsOf('prometheus')).toContainEqual([9090, 9090]);
+  });
+
+  it('provisions Grafana with the Prometheus service as data source and the dashboard folder it mounts', () => {
+    const provisioning = bindSource('grafana', '/etc/grafana/provisioning');
+    const dashboardsAt = '/var/lib/grafana/dashboards';
+    const dashboards = bindSource('grafana', dashboardsAt);
+    const sources = parse(read(`${provisioning}/datasources/prometheus.yml`)) as {
+      datasources: { uid: string; type: string; url: string }[];
+    };
+    expect(sources.datasources).toHaveLength(1);
+    const source = sources.datasources[0]!;
+    expect(source.type).toBe('prometheus');
+    const url = new URL(source.url);
+    expect(url.hostname).toBe('prometheus');
+    expect(portsOf('prometheus').map(([, c]) => c)).toContain(Number(url.port));
+    const providers = parse(read(`${provisioning}/dashboards/clipflow.yml`)) as { providers: { options: { path: string } }[] };
+    expect(providers.providers.map((p) => p.options.path)).toEqual([dashboardsAt]);
+    const home = envOf('grafana').GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH!;
+    expect(home.startsWith(`${dashboardsAt}/`)).toBe(true);
+    expect(existsSync(root(`${dashboards}/${home.slice(dashboardsAt.length + 1)}`))).toBe(true);
+    expect(dependsOn('grafana')).toHaveProperty('prometheus');
+  });
+
+  it('has a dashboard that charts every clipflow metric, and only metrics clipflow defines, from that data source', async () => {
+    const dashboard = JSON.parse(read('deploy/grafana/dashboards/clipflow.json')) as {
+      uid: string;
+      panels: { title: string; datasource: { uid: string }; targets: { expr: string; datasource: { uid: string } }[] }[];
+    };
+    const sources = parse(read('deploy/grafana/provisioning/datasources/prometheus.yml')) as { datasources: { uid: string }[] };
+    const exprs = dashboard.panels.flatMap((p) => p.targets.map((t) => t.expr));
+    for (const panel of dashboard.panels) {
+      expect(panel.datasource.uid, panel.title).toBe(sources.datasources[0]!.uid);
+      expect(panel.targets.length, panel.title).toBeGreaterThan(0);
+    }
+    const named = new Set(
+      exprs.flatMap((e) => [...e.matchAll(/\b(clipflow_[a-z0-9_]+)/g)].map((m) => m[1]!.replace(/_(bucket|count|sum)$/, ''))),
+    );
+    const own = (await createClipMetrics().registry.getMetricsAsJSON()).map((m) => m.name);
+    const health = new Registry();
+    collectDefaultMetrics({ register: health, prefix: 'clipflow_worker_' });
+    const defined = new Set([...own, ...(await health.getMetricsAsJSON()).map((m) => m.name)]);
+    for (const name of named) expect(defined.has(name), `${name} is not a metric clipflow defines`).toBe(true);
+    for (const name of own) expect(named.has(name), `${name} is on no panel`).toBe(true);
+    // The SDK's metrics it uses are checked against a live worker in test/metrics.test.ts.
+    expect(exprs.some((e) => e.includes('temporal_'))).toBe(true);
   });
 });
 

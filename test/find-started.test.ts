@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PredictionRequest, StartedQuery } from '../src/providers/provider.js';
 import { createReplicateProvider } from '../src/providers/replicate.js';
+import { predictionRequest } from './support/prediction-request.js';
 import { startFakeReplicate, type FakeReplicate } from './support/fake-replicate.js';
 
 const TOKEN = 'r8_find_started_token';
@@ -21,20 +22,8 @@ afterAll(async () => {
 const provider = () => createReplicateProvider({ apiToken: TOKEN, baseUrl: fake.url, maxRetryAfterS: 5 });
 
 function query(prompt: string, overrides: Partial<StartedQuery> = {}): StartedQuery {
-  return {
-    jobId: 'job-find',
-    clipIndex: 0,
-    model: 'acme/video',
-    prompt,
-    durationS: 5,
-    aspectRatio: '16:9',
-    width: 1280,
-    height: 720,
-    fps: 24,
-    deadlineS: 300,
-    withImage: false,
-    ...overrides,
-  };
+  const { attempt: _, imagePath: __, ...asked } = predictionRequest({ jobId: 'job-find', model: 'acme/video', prompt });
+  return { ...asked, withImage: false, ...overrides };
 }
 
 const request = ({ withImage: _, ...q }: StartedQuery): PredictionRequest => ({ ...q, attempt: 1 });

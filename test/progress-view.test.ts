@@ -60,6 +60,22 @@ describe('the lines that end a job', () => {
     expect(reportLines({ ...result, reportPath: '/out/j/production_report.json' })).toBe('report: /out/j/production_report.json');
   });
 
+  it('name report.html and the contact sheet beside it when the job made them', () => {
+    expect(
+      reportLines({
+        ...result,
+        reportPath: '/out/j/production_report.json',
+        reportHtmlUri: 'file:///out/j/report.html',
+        reportHtmlPath: '/out/j/report.html',
+        contactSheetUri: 'file:///out/j/contact_sheet.jpg',
+      }).split('\n'),
+    ).toEqual([
+      'report: /out/j/production_report.json',
+      'report.html: /out/j/report.html',
+      'contact sheet: file:///out/j/contact_sheet.jpg',
+    ]);
+  });
+
   it('name it by its URI otherwise', () => {
     expect(reportLines({ ...result, reportUri: 's3://bucket/jobs/j/production_report.json' })).toBe(
       'report: s3://bucket/jobs/j/production_report.json',

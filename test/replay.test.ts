@@ -3,7 +3,10 @@ import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
 import { DeterminismViolationError } from '@temporalio/workflow';
-import { bundleWorkflowCode, Worker, DefaultLogger, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { bundleWorkflowCode, Worker, DefaultLogger, type WorkerOptions, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { startTracing, WORKFLOW_TRACING_MODULE, workerTracing } from '../src/telemetry/tracing.js';
+import { WORKFLOWS_PATH } from '../src/worker.js';
 import { quietRuntime, workflowBundle } from './support/env.js';
 
 const fixtures = new URL('./fixtures/', import.meta.url);
@@ -18,9 +21,11 @@ async function histories() {
   );
 }
 
-async function replayAll(bundle: WorkflowBundleWithSourceMap) {
+async function replayAll(bundle: WorkflowBundleWithSourceMap, sinks?: WorkerOptions['sinks']) {
   const outcomes: { workflowId: string; error?: unknown }[] = [];
-  for await (const result of Worker.runReplayHistories({ workflowBundle: bundle }, await histories())) outcomes.push(result);
+  for await (const result of Worker.runReplayHistories({ workflowBundle: bundle, ...(sinks ? { sinks } : {}) }, await histories())) {
+    outcomes.push(result);
+  }
   return outcomes;
 }
 
@@ -37,6 +42,19 @@ describe('replaying recorded histories', () => {
 
   it('replays every recorded history against today’s workflow code', async () => {
     const outcomes = await replayAll(await workflowBundle());
+    expect(outcomes).toHaveLength(3);
+    for (const outcome of outcomes) expect(outcome.error, outcome.workflowId).toBeUndefined();
+  });
+
+  it('replays them with the tracing interceptors in the bundle, as a traced worker would', async () => {
+    const traced = await bundleWorkflowCode({
+      workflowsPath: WORKFLOWS_PATH,
+      workflowInterceptorModules: [WORKFLOW_TRACING_MODULE],
+      logger: new DefaultLogger('ERROR'),
+    });
+    const tracing = startTracing({ serviceName: 'clipflow-replay', spanProcessor: new SimpleSpanProcessor(new InMemorySpanExporter()) });
+    const outcomes = await replayAll(traced, workerTracing(tracing).sinks);
+    await tracing.shutdown();
     expect(outcomes).toHaveLength(3);
     for (const outcome of outcomes) expect(outcome.error, outcome.workflowId).toBeUndefined();
   });

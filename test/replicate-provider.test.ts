@@ -5,11 +5,12 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { mediaBinaries } from '../src/media/binaries.js';
-import type { Prediction, PredictionRequest, VideoProvider } from '../src/providers/provider.js';
+import type { Prediction, VideoProvider } from '../src/providers/provider.js';
 import { TERMINAL_STATUSES } from '../src/providers/provider.js';
 import { createReplicateProvider, maskSecret, retryAfterFrom } from '../src/providers/replicate.js';
 import { ClipflowError, FailureType, ruleFor } from '../src/shared/failures.js';
 import { behaviors, startFakeReplicate, type FakeReplicate } from './support/fake-replicate.js';
+import { predictionRequest } from './support/prediction-request.js';
 
 const TOKEN = 'r8_test_SECRET_token_0123456789';
 const MAX_RETRY_AFTER_S = 60;
@@ -23,22 +24,7 @@ function provider(overrides: Partial<Parameters<typeof createReplicateProvider>[
   return createReplicateProvider({ apiToken: TOKEN, baseUrl: fake.url, maxRetryAfterS: MAX_RETRY_AFTER_S, ...overrides });
 }
 
-function request(overrides: Partial<PredictionRequest> = {}): PredictionRequest {
-  return {
-    jobId: 'job-1',
-    clipIndex: 0,
-    attempt: 1,
-    model: 'minimax/video-01',
-    prompt: 'a lighthouse at dawn, waves crashing',
-    durationS: 5,
-    aspectRatio: '16:9',
-    width: 1280,
-    height: 720,
-    fps: 24,
-    deadlineS: 300,
-    ...overrides,
-  };
-}
+const request = predictionRequest;
 
 /** Runs `fn`, expecting a ClipflowError; keeps it for the token check. */
 async function failure(fn: () => Promise<unknown>): Promise<ClipflowError> {

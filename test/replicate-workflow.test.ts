@@ -9,15 +9,14 @@ import { inspect } from 'node:util';
 import { CancelledFailure, WorkflowFailedError } from '@temporalio/client';
 import { DefaultLogger, Runtime, type LogEntry } from '@temporalio/worker';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { GenerateClipProgress } from '../src/activities/generate-clip.js';
 import { startDevServer, type DevServer } from '../src/dev-server/start-dev-server.js';
-import { mediaBinaries } from '../src/media/binaries.js';
-import { createProbe } from '../src/media/probe.js';
 import type { GenerateClipsInput, GenerateClipsResult } from '../src/shared/model.js';
 import { startCrashWorker, type CrashWorker } from './support/crash-worker-process.js';
 import { clipPrompts, uniqueName, workflowBundle } from './support/env.js';
 import { behaviors, startFakeReplicate, type BehaveFn, type Behavior, type FakeReplicate } from './support/fake-replicate.js';
+import { clipOfPrompt } from './support/fake-tasks.js';
 import { activityRuns } from './support/history.js';
+import { allText, expectValidClips, heartbeatedPredictions, within } from './support/job-checks.js';
 import { harness, recordClipStarts, type Harness } from './support/job-runner.js';
 import { until } from './support/wait.js';
 
@@ -58,8 +57,6 @@ afterEach(async () => {
   await Promise.all(fakes.splice(0).map((f) => f.close()));
 });
 
-const probe = createProbe(mediaBinaries().ffprobe);
-
 async function fakeReplicate(behave?: BehaveFn): Promise<FakeReplicate> {
   const fake = await startFakeReplicate({ token: TOKEN, latencyMs: 300, ...(behave ? { behave } : {}) });
   fakes.push(fake);
@@ -86,11 +83,6 @@ async function replicateHarness(fake: FakeReplicate, extra: Record<string, strin
   return h;
 }
 
-/** The clip index a prompt from clipPrompts() belongs to. */
-function clipOfPrompt(prompt: string | undefined): number {
-  return Number(/^clip (\d+):/.exec(prompt ?? '')?.[1] ?? -1);
-}
-
 /** Creates for one clip, in order. */
 const createsOf = (fake: FakeReplicate, clipIndex: number) => fake.createsForPrompt(`clip ${clipIndex}:`);
 
@@ -103,48 +95,7 @@ async function runJob(h: Harness, input: GenerateClipsInput): Promise<GenerateCl
   return h.worker.runUntil(h.clipflow.start(input).then((job) => job.result()));
 }
 
-function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not end within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-/** Predictions each running generateClip activity has heartbeated, as the server holds them. */
-async function heartbeatedPredictions(h: Harness, jobId: string): Promise<string[]> {
-  const description = await h.clipflow.handle(jobId).raw.describe();
-  return (description.raw.pendingActivities ?? [])
-    .filter((a) => a.activityType?.name === 'generateClip')
-    .map((a) => a.heartbeatDetails?.payloads?.[0]?.data)
-    .filter((data): data is Uint8Array => data instanceof Uint8Array)
-    .map((data) => (JSON.parse(Buffer.from(data).toString('utf8')) as GenerateClipProgress).predictionId)
-    .filter((id): id is string => id !== undefined);
-}
-
 const isRunning = (fake: FakeReplicate, id: string) => ['starting', 'processing'].includes(fake.predictions.get(id)?.status ?? '');
-
-async function expectValidClips(result: GenerateClipsResult): Promise<void> {
-  for (const clip of result.clips) {
-    const facts = await probe(clip.path!);
-    expect(facts.codec).toBe('h264');
-    expect([facts.width, facts.height]).toEqual([1280, 720]);
-    expect(facts.durationS).toBeGreaterThanOrEqual(1);
-    expect(facts.sizeBytes).toBeGreaterThan(100_000);
-  }
-}
-
-/** Every string in a value, byte arrays (payload data, metadata) decoded as UTF-8. */
-function allText(value: unknown, out: string[] = [], seen = new Set<object>()): string[] {
-  if (typeof value === 'string') out.push(value);
-  else if (value instanceof Uint8Array) out.push(Buffer.from(value).toString('utf8'));
-  else if (value && typeof value === 'object') {
-    if (seen.has(value)) return out;
-    seen.add(value);
-    for (const item of Array.isArray(value) ? value : Object.values(value)) allText(item, out, seen);
-  }
-  return out;
-}
 
 describe('generateClips on the Replicate provider (fake API)', () => {
   it('a worker SIGKILLed with 3 predictions running resumes them elsewhere: one create per clip', async () => {
@@ -302,6 +253,26 @@ describe('generateClips on the Replicate provider (fake API)', () => {
     for (const id of clip1Ids) expect(fake.predictions.get(id)?.status).toBe('aborted');
     expect(result.failures).toEqual([expect.objectContaining({ clipIndex: 1, errorType: 'ProviderFailed', attempts: 3 })]);
     expect(result.failures[0]?.message).toMatch(/ended aborted/);
+    await expectValidClips(result);
+  });
+
+  it('an output that goes black, or freezes, is rejected by its content check and made again', async () => {
+    const fake = await fakeReplicate(
+      perClip((clipIndex, nth) => (nth === 1 && clipIndex > 0 ? behaviors.badPicture(clipIndex === 1 ? 'black' : 'frozen') : undefined)),
+    );
+    const h = await replicateHarness(fake, { RETRY_INITIAL_INTERVAL_S: '0.2' });
+    const result = await runJob(h, { jobId: uniqueName('rep-picture'), clipPrompts: clipPrompts(3) });
+
+    expect([0, 1, 2].map((i) => createsOf(fake, i).length)).toEqual([1, 2, 2]);
+    expect(result.clips.map((c) => [c.clipIndex, c.attempts])).toEqual([
+      [0, 1],
+      [1, 2],
+      [2, 2],
+    ]);
+    const found = (i: number) => result.clips[i]!.failedAttempts?.map((a) => [a.errorType, a.findings?.map((f) => f.kind)]);
+    expect(found(1)).toEqual([['ValidationFailed', ['black']]]);
+    expect(found(2)).toEqual([['ValidationFailed', ['frozen']]]);
+    expect(result.clips[1]!.failedAttempts![0]!.message).toMatch(/failed its content check: black from 0\.[67]\d s to 2\.00 s/);
     await expectValidClips(result);
   });
 

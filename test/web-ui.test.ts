@@ -1,4 +1,4 @@
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -6,6 +6,7 @@ import type { DevServer } from '../src/dev-server/start-dev-server.js';
 import { startDevServer } from '../src/dev-server/start-dev-server.js';
 import { freePort } from '../src/dev-server/ports.js';
 import { clipPrompts, quietRuntime, uniqueName } from './support/env.js';
+import { launchChromium } from './support/browser.js';
 import { harness } from './support/job-runner.js';
 import { until } from './support/wait.js';
 
@@ -91,28 +92,11 @@ describe('what a person sees of a job', () => {
   });
 
   it('shows the job and its clip activities in the Web UI (headless Chromium)', async (ctx) => {
-    let chromium: string;
-    try {
-      chromium = execFileSync('bash', ['scripts/install-chromium.sh'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
-    } catch {
-      console.warn('web UI test skipped: Chromium cannot be installed on this machine (scripts/install-chromium.sh)');
+    const browser = await launchChromium('web UI test');
+    if (!browser) {
       ctx.skip();
       return;
     }
-    const { chromium: browserType } = await import('playwright-core');
-    const browser = await browserType.launch({
-      executablePath: chromium,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
     try {
       const page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
       await page.goto(`http://localhost:${uiPort}/namespaces/default/workflows/${workflowId}`);

@@ -3,9 +3,14 @@ import { estimateClipCost, priceFor } from '../cost/prices.js';
 import { ClipflowError, FailureType, toApplicationFailure } from '../shared/failures.js';
 import { formatUsd } from '../shared/money.js';
 import type { ActivityDeps } from './deps.js';
+import { activityTelemetry } from '../telemetry/activity-telemetry.js';
 import type { BudgetCheck, BudgetCheckInput } from '../shared/activity-io.js';
 
-export function createCheckBudget({ config, costTracker }: Pick<ActivityDeps, 'config' | 'costTracker'>) {
+export function createCheckBudget({
+  config,
+  costTracker,
+  telemetry = activityTelemetry(),
+}: Pick<ActivityDeps, 'config' | 'costTracker' | 'telemetry'>) {
   return async function checkBudget(input: BudgetCheckInput): Promise<BudgetCheck> {
     const price = priceFor(config.prices, input.model);
     const perClipMicroUsd: Record<number, number> = {};
@@ -26,6 +31,7 @@ export function createCheckBudget({ config, costTracker }: Pick<ActivityDeps, 'c
       .slice(0, input.minClips);
     const minimumMicroUsd = cheapest.reduce((a, b) => a + b, 0);
     if (currentMicroUsd + minimumMicroUsd > limitMicroUsd) {
+      telemetry.metrics.budgetStops.inc({ stop: 'job_refused' });
       throw toApplicationFailure(
         new ClipflowError(
           FailureType.BudgetExceeded,

@@ -4,11 +4,14 @@ import { createGenerateClip } from './generate-clip.js';
 import { createJobSettings } from './job-settings.js';
 import { createPrepareImage } from './prepare-image.js';
 import { createWriteReport } from './write-report.js';
+import { activityTelemetry } from '../telemetry/activity-telemetry.js';
 
 export type { ActivityDeps } from './deps.js';
 
 /** Every activity of the generateClips workflow, bound to its dependencies. */
-export function createActivities(deps: ActivityDeps) {
+export function createActivities(given: ActivityDeps) {
+  // One set of metrics for all of them.
+  const deps = { ...given, telemetry: given.telemetry ?? activityTelemetry() };
   return {
     jobSettings: createJobSettings(deps),
     checkBudget: createCheckBudget(deps),

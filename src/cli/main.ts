@@ -24,6 +24,7 @@ import { progressLine } from './progress-view.js';
 import { reportLines, summaryTable } from './render.js';
 import { readCheckedJobFile, validateCommand } from './validate.js';
 import { watchJob, workerNotices } from './watch.js';
+import { clientTracingInterceptors, startOtlpTracing, type Tracing } from '../telemetry/tracing.js';
 
 const USAGE = `usage: clipflow <command> [options]
   generate <job.json> [--job-id ID] [--no-wait] [--json]   check a job file as validate does, start it and show its progress until it ends
@@ -233,10 +234,15 @@ async function run(argv: string[], out: (text: string) => void = (t) => console.
   throw new UsageError(`unknown command "${command}"`);
 }
 
+/** Started on the first connection when traces are configured: a job started here opens its trace here. */
+let tracing: Tracing | undefined;
+
 async function connect(config: Config): Promise<ClipflowClient> {
+  const { otlpEndpoint, serviceName } = config.telemetry;
+  if (otlpEndpoint) tracing ??= startOtlpTracing({ serviceName, endpoint: otlpEndpoint });
   let client: Client;
   try {
-    client = await connectClient(config);
+    client = await connectClient(config, tracing ? clientTracingInterceptors(tracing) : []);
   } catch (err) {
     if (err instanceof ConfigError) throw err;
     throw new CommandError(`cannot connect to Temporal at ${config.temporal.address ?? DEFAULT_ADDRESS}: ${(err as Error).message}`);
@@ -342,9 +348,10 @@ function errorOutcome(err: unknown): { code: number; line: string } {
   return { code: 1, line: `clipflow: ${oneLine(message)}` };
 }
 
-/** Exits once what was written to stdout and stderr has been handed over. */
+/** Exits once the spans are sent and what was written to stdout and stderr has been handed over. */
 function exit(code: number): void {
-  process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
+  const flushed = tracing ? tracing.shutdown().catch(() => undefined) : Promise.resolve();
+  void flushed.then(() => process.stdout.write('', () => process.stderr.write('', () => process.exit(code))));
 }
 
 run(process.argv.slice(2)).then(exit, (err: unknown) => {

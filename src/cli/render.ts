@@ -47,11 +47,15 @@ export function summaryTable(result: GenerateClipsResult): string {
 
 /**
  * The last lines of a job's output: where what the job left for people is, a path when the store
- * is this machine's directory, else its URI. What the result names later (report.html, a contact
- * sheet) is one more entry here.
+ * is this machine's directory, else its URI; what the job did not make is left out. Whatever else
+ * the result names for people is one more entry here.
  */
 export function reportLines(result: GenerateClipsResult): string {
-  const entries: [label: string, where: string | undefined][] = [['report', result.reportPath ?? result.reportUri]];
+  const entries: [label: string, where: string | undefined][] = [
+    ['report', result.reportPath ?? result.reportUri],
+    ['report.html', result.reportHtmlPath ?? result.reportHtmlUri],
+    ['contact sheet', result.contactSheetUri],
+  ];
   return entries
     .filter((entry): entry is [string, string] => Boolean(entry[1]))
     .map(([label, where]) => `${label}: ${where}`)

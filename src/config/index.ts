@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { PriceTable } from '../cost/prices.js';
 import { describeIssues } from '../shared/model.js';
 import { connectionEnv } from './connection.js';
+import { contentCheckSettings, contentChecksEnv, type ContentCheckSettings } from './content-checks.js';
 import { ConfigError, ENVIRONMENTS, text, type Env, type Environment } from './env.js';
 import { jobDefaults, jobEnv, type JobDefaults } from './job.js';
 import { imageSettings, limitsEnv, workerSettings, type ImageSettings, type WorkerSettings } from './limits.js';
@@ -10,13 +11,18 @@ import { priceTable, pricesEnv } from './prices.js';
 import { storeEnv, storeSettings, type StoreSettings } from './store.js';
 import {
   generationSettings,
+  falSettings,
   localSettings,
   providersEnv,
   replicateSettings,
+  runwaySettings,
+  type FalSettings,
   type GenerationSettings,
   type LocalSettings,
   type ReplicateSettings,
+  type RunwaySettings,
 } from './providers.js';
+import { telemetryEnv, telemetrySettings, type TelemetrySettings } from './telemetry.js';
 import { temporalEnv, temporalSettings, type TemporalSettings } from './temporal.js';
 
 /**
@@ -30,6 +36,8 @@ export interface Config {
   worker: WorkerSettings;
   job: JobDefaults;
   generation: GenerationSettings;
+  /** What a clip's content must be: decoded to its end, no long black or frozen stretch. */
+  contentChecks: ContentCheckSettings;
   prices: PriceTable;
   outputDir: string;
   /** Where reference images, clips and reports are stored. */
@@ -40,7 +48,11 @@ export interface Config {
   image: ImageSettings;
   local: LocalSettings;
   replicate: ReplicateSettings;
+  runway: RunwaySettings;
+  fal: FalSettings;
   logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+  /** Metrics endpoints and trace export, all off unless configured. */
+  telemetry: TelemetrySettings;
 }
 
 const EnvSchema = z.object({
@@ -56,6 +68,8 @@ const EnvSchema = z.object({
   ...providersEnv.shape,
   ...pricesEnv.shape,
   ...storeEnv.shape,
+  ...contentChecksEnv.shape,
+  ...telemetryEnv.shape,
 });
 
 /** Every variable clipflow reads (besides envconfig's TEMPORAL_GRPC_META_* headers). */
@@ -72,6 +86,7 @@ export function loadConfig(env: Env = process.env): Config {
     worker: workerSettings(e),
     job: jobDefaults(e, environment),
     generation: generationSettings(e, environment),
+    contentChecks: contentCheckSettings(e, environment),
     prices: priceTable(e),
     outputDir: path.resolve(e.OUTPUT_DIR),
     store: storeSettings(e, path.resolve(e.OUTPUT_DIR)),
@@ -80,7 +95,10 @@ export function loadConfig(env: Env = process.env): Config {
     image: imageSettings(e),
     local: localSettings(e),
     replicate: replicateSettings(e),
+    runway: runwaySettings(e),
+    fal: falSettings(e),
     logLevel: e.LOG_LEVEL,
+    telemetry: telemetrySettings(e),
   };
 }
 
@@ -93,11 +111,21 @@ export {
 } from './connect-options.js';
 export type { TemporalConnection } from './connection.js';
 export { ConfigError, type Env, type Environment } from './env.js';
+export type { ContentCheckSettings } from './content-checks.js';
 export type { JobDefaults } from './job.js';
 export type { ImageSettings, WorkerSettings } from './limits.js';
 export { DEFAULT_PRICES } from './prices.js';
-export { providerChoice, type GenerationSettings, type LocalSettings, type ReplicateSettings } from './providers.js';
+export {
+  pollIntervalMs,
+  providerChoice,
+  type FalSettings,
+  type GenerationSettings,
+  type LocalSettings,
+  type ReplicateSettings,
+  type RunwaySettings,
+} from './providers.js';
 export type { RetrySettings } from './retry.js';
 export { Secret } from './secret.js';
 export type { StoreSettings } from './store.js';
+export type { TelemetrySettings } from './telemetry.js';
 export type { TemporalSettings } from './temporal.js';

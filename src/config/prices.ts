@@ -7,6 +7,11 @@ export const DEFAULT_PRICES: PriceTable = {
   'minimax/video-01': { usdPerPrediction: 0.5 },
   'wan-video/wan-2.1-t2v-480p': { usdPerPredictSecond: 0.000975, estimatedPredictSecondsPerOutputSecond: 40 },
   'wavespeedai/wan-2.1-t2v-720p': { usdPerOutputSecond: 0.25 },
+  // Runway: credits at $0.01; gen4.5 12 and gen4_turbo 5 credits a second of video.
+  'gen4.5': { usdPerOutputSecond: 0.12 },
+  gen4_turbo: { usdPerOutputSecond: 0.05 },
+  // fal: Pika 2.2 at 720p (clipflow asks for 720p), $0.20 for 5 s.
+  'fal-ai/pika/v2.2': { usdPerOutputSecond: 0.04 },
 };
 
 const PriceTableSchema = z.record(

@@ -1,13 +1,18 @@
 import { z } from 'zod';
 import type { ProviderChoice, ProviderName } from '../providers/create-provider.js';
 import { parseFaultPlan, type FaultPlan } from '../providers/faults.js';
-import { ConfigError, int, parseOr, positive, text, type Environment } from './env.js';
+import { ConfigError, int, invalid, parseOr, positive, text, type Environment } from './env.js';
 
 /** Which provider and model make the clips, and what a clip must be to pass validation. */
 export interface GenerationSettings {
   provider: ProviderName;
   model: string;
   fallbackModel?: string;
+  /**
+   * The provider of the fallback model. Only the primary provider is supported for now, so a
+   * configuration naming another one is refused rather than silently ignored.
+   */
+  fallbackProvider: ProviderName;
   /** Short side of the rendered video, in pixels. */
   shortSide: number;
   fps: number;
@@ -29,17 +34,49 @@ export interface ReplicateSettings {
   maxRetryAfterS: number;
 }
 
+/** Runway's API (`@runwayml/sdk`). */
+export interface RunwaySettings {
+  apiSecret?: string;
+  baseUrl: string;
+  pollIntervalMs: number;
+  maxRetryAfterS: number;
+}
+
+/** Pika through fal's queue API (`@fal-ai/client`). */
+export interface FalSettings {
+  key?: string;
+  /** Replaces the origin of fal's hosts (queue.fal.run, rest.fal.ai); unset: fal itself. */
+  baseUrl?: string;
+  pollIntervalMs: number;
+  maxRetryAfterS: number;
+}
+
 const VIDEO = { shortSide: 720, fps: 24, minShortSide: 720, minSizeBytes: 100_000, minDurationS: 1 };
 
-const GENERATION: Record<Environment, GenerationSettings> = {
-  development: { provider: 'local', model: 'clipflow/local-ffmpeg', ...VIDEO },
-  production: { provider: 'replicate', model: 'minimax/video-01', fallbackModel: 'wavespeedai/wan-2.1-t2v-720p', ...VIDEO },
+const DEFAULT_PROVIDER: Record<Environment, ProviderName> = { development: 'local', production: 'replicate' };
+
+/** Each provider's default model, used when VIDEO_MODEL is unset. */
+const DEFAULT_MODEL: Record<ProviderName, string> = {
+  local: 'clipflow/local-ffmpeg',
+  replicate: 'minimax/video-01',
+  // gen4.5 makes clips from text and from an image; gen4_turbo only from an image.
+  runway: 'gen4.5',
+  pika: 'fal-ai/pika/v2.2',
 };
 
+/** The fallback model an environment sets by default, per provider, when VIDEO_FALLBACK_MODEL is unset. */
+const DEFAULT_FALLBACK_MODEL: Record<Environment, Partial<Record<ProviderName, string>>> = {
+  development: {},
+  production: { replicate: 'wavespeedai/wan-2.1-t2v-720p' },
+};
+
+export const PROVIDER_NAMES = ['local', 'replicate', 'runway', 'pika'] as const satisfies readonly ProviderName[];
+
 export const providersEnv = z.object({
-  VIDEO_PROVIDER: z.enum(['local', 'replicate']).optional(),
+  VIDEO_PROVIDER: z.enum(PROVIDER_NAMES).optional(),
   VIDEO_MODEL: text.optional(),
   VIDEO_FALLBACK_MODEL: z.string().optional(),
+  VIDEO_FALLBACK_PROVIDER: z.enum(PROVIDER_NAMES).optional(),
   VIDEO_SHORT_SIDE: int(64, 4320).optional(),
   VIDEO_MIN_SHORT_SIDE: int(1, 4320).optional(),
   VIDEO_FPS: int(1, 120).optional(),
@@ -49,21 +86,37 @@ export const providersEnv = z.object({
   REPLICATE_BASE_URL: z.string().url().optional(),
   REPLICATE_POLL_INTERVAL_MS: int(10, 60_000).default(2_000),
   REPLICATE_MAX_RETRY_AFTER_S: positive(3600).default(60),
+  RUNWAYML_API_SECRET: text.optional(),
+  RUNWAYML_BASE_URL: z.string().url().default('https://api.dev.runwayml.com'),
+  RUNWAY_POLL_INTERVAL_MS: int(10, 60_000).default(5_000),
+  FAL_KEY: text.optional(),
+  FAL_BASE_URL: z.string().url().optional(),
+  FAL_POLL_INTERVAL_MS: int(10, 60_000).default(2_000),
+  PROVIDER_MAX_RETRY_AFTER_S: positive(3600).default(60),
 });
 
 type ProvidersEnv = z.infer<typeof providersEnv>;
 
 export function generationSettings(e: ProvidersEnv, environment: Environment): GenerationSettings {
-  const { fallbackModel, ...base } = GENERATION[environment];
+  const provider = e.VIDEO_PROVIDER ?? DEFAULT_PROVIDER[environment];
   // An empty VIDEO_FALLBACK_MODEL switches the fallback off.
-  const fallback = e.VIDEO_FALLBACK_MODEL ?? fallbackModel;
+  const fallback = e.VIDEO_FALLBACK_MODEL ?? DEFAULT_FALLBACK_MODEL[environment][provider];
+  const fallbackProvider = e.VIDEO_FALLBACK_PROVIDER ?? provider;
+  if (fallbackProvider !== provider) {
+    throw invalid(
+      'VIDEO_FALLBACK_PROVIDER',
+      `is ${fallbackProvider}, but a fallback on another provider than VIDEO_PROVIDER (${provider}) is not supported yet`,
+    );
+  }
   return {
-    ...base,
-    provider: e.VIDEO_PROVIDER ?? base.provider,
-    model: e.VIDEO_MODEL ?? base.model,
-    shortSide: e.VIDEO_SHORT_SIDE ?? base.shortSide,
-    minShortSide: e.VIDEO_MIN_SHORT_SIDE ?? base.minShortSide,
-    fps: e.VIDEO_FPS ?? base.fps,
+    provider,
+    model: e.VIDEO_MODEL ?? DEFAULT_MODEL[provider],
+    fallbackProvider,
+    shortSide: e.VIDEO_SHORT_SIDE ?? VIDEO.shortSide,
+    minShortSide: e.VIDEO_MIN_SHORT_SIDE ?? VIDEO.minShortSide,
+    fps: e.VIDEO_FPS ?? VIDEO.fps,
+    minSizeBytes: VIDEO.minSizeBytes,
+    minDurationS: VIDEO.minDurationS,
     ...(fallback ? { fallbackModel: fallback } : {}),
   };
 }
@@ -84,14 +137,71 @@ export function replicateSettings(e: ProvidersEnv): ReplicateSettings {
   };
 }
 
-/** The provider the configuration names, with its options; refuses Replicate without a token. */
-export function providerChoice(config: {
+export function runwaySettings(e: ProvidersEnv): RunwaySettings {
+  return {
+    ...(e.RUNWAYML_API_SECRET ? { apiSecret: e.RUNWAYML_API_SECRET } : {}),
+    baseUrl: e.RUNWAYML_BASE_URL,
+    pollIntervalMs: e.RUNWAY_POLL_INTERVAL_MS,
+    maxRetryAfterS: e.PROVIDER_MAX_RETRY_AFTER_S,
+  };
+}
+
+export function falSettings(e: ProvidersEnv): FalSettings {
+  return {
+    ...(e.FAL_KEY ? { key: e.FAL_KEY } : {}),
+    ...(e.FAL_BASE_URL ? { baseUrl: e.FAL_BASE_URL } : {}),
+    pollIntervalMs: e.FAL_POLL_INTERVAL_MS,
+    maxRetryAfterS: e.PROVIDER_MAX_RETRY_AFTER_S,
+  };
+}
+
+interface ProviderConfig {
   generation: GenerationSettings;
   local: LocalSettings;
   replicate: ReplicateSettings;
-}): ProviderChoice {
-  if (config.generation.provider === 'local') return { provider: 'local', options: config.local };
-  const { apiToken, baseUrl, maxRetryAfterS } = config.replicate;
-  if (!apiToken) throw new ConfigError('VIDEO_PROVIDER is replicate but REPLICATE_API_TOKEN is not set');
-  return { provider: 'replicate', options: { apiToken, maxRetryAfterS, ...(baseUrl ? { baseUrl } : {}) } };
+  runway: RunwaySettings;
+  fal: FalSettings;
+}
+
+function required<T>(value: T | undefined, provider: ProviderName, variable: string): T {
+  if (value === undefined) throw new ConfigError(`VIDEO_PROVIDER is ${provider} but ${variable} is not set`);
+  return value;
+}
+
+/**
+ * The named provider (the primary by default) with its options; refuses one without its
+ * credentials. Takes any name so that a primary and a fallback provider can each be built.
+ */
+export function providerChoice(config: ProviderConfig, provider: ProviderName = config.generation.provider): ProviderChoice {
+  switch (provider) {
+    case 'local':
+      return { provider, options: config.local };
+    case 'replicate': {
+      const { apiToken, baseUrl, maxRetryAfterS } = config.replicate;
+      return {
+        provider,
+        options: { apiToken: required(apiToken, provider, 'REPLICATE_API_TOKEN'), maxRetryAfterS, ...(baseUrl ? { baseUrl } : {}) },
+      };
+    }
+    case 'runway': {
+      const { apiSecret, baseUrl, maxRetryAfterS } = config.runway;
+      return { provider, options: { apiSecret: required(apiSecret, provider, 'RUNWAYML_API_SECRET'), baseUrl, maxRetryAfterS } };
+    }
+    case 'pika': {
+      const { key, baseUrl, maxRetryAfterS } = config.fal;
+      return { provider, options: { key: required(key, provider, 'FAL_KEY'), maxRetryAfterS, ...(baseUrl ? { baseUrl } : {}) } };
+    }
+  }
+}
+
+/** How often the named provider's running predictions are asked about. */
+export function pollIntervalMs(config: ProviderConfig, provider: ProviderName = config.generation.provider): number {
+  const intervals: Record<ProviderName, number> = {
+    // A local render reports its end itself; the poll only keeps heartbeats going.
+    local: 200,
+    replicate: config.replicate.pollIntervalMs,
+    runway: config.runway.pollIntervalMs,
+    pika: config.fal.pollIntervalMs,
+  };
+  return intervals[provider];
 }

@@ -10,6 +10,8 @@ export interface TemporalSettings extends TemporalConnection {
   /** The Temporal CLI that runs the dev server; otherwise scripts/provision-temporal.sh finds one. */
   cliPath?: string;
   uiPort: number;
+  /** The Temporal Web UI that reports link to: TEMPORAL_UI_URL, else the dev server's on uiPort. */
+  uiBaseUrl: string;
   /** Whether the namespace has (or gets) clipflow's search attributes. */
   searchAttributes: boolean;
 }
@@ -18,6 +20,7 @@ export const temporalEnv = z.object({
   TEMPORAL_TASK_QUEUE: text.default(TASK_QUEUE),
   TEMPORAL_CLI_PATH: text.optional(),
   TEMPORAL_UI_PORT: int(1, 65535).default(8233),
+  TEMPORAL_UI_URL: z.string().url().optional(),
   CLIPFLOW_SEARCH_ATTRIBUTES: bool.default(true),
 });
 
@@ -27,6 +30,7 @@ export function temporalSettings(e: z.infer<typeof temporalEnv>, env: Env): Temp
     ...(e.TEMPORAL_CLI_PATH ? { cliPath: e.TEMPORAL_CLI_PATH } : {}),
     taskQueue: e.TEMPORAL_TASK_QUEUE,
     uiPort: e.TEMPORAL_UI_PORT,
+    uiBaseUrl: (e.TEMPORAL_UI_URL ?? `http://localhost:${e.TEMPORAL_UI_PORT}`).replace(/\/+$/, ''),
     searchAttributes: e.CLIPFLOW_SEARCH_ATTRIBUTES,
   };
 }

@@ -7,5 +7,7 @@ export function pgliteCostDir(dataDir: string): string {
 
 /** Which tracker a configuration gets, for the worker's start line. */
 export function describeCostTracker(config: { databaseUrl?: string; dataDir: string }): string {
-  return config.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `PGlite in ${pgliteCostDir(config.dataDir)} (this process only)`;
+  return config.databaseUrl
+    ? 'PostgreSQL (DATABASE_URL)'
+    : `PGlite in ${pgliteCostDir(config.dataDir)} (in a process of this worker's own, for this worker only)`;
 }

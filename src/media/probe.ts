@@ -46,7 +46,9 @@ export function createProbe(ffprobe: string, options: { timeoutMs?: number } = {
       if (err instanceof MediaLimitError && err.limit === 'time') {
         throw new ClipflowError(FailureType.ValidationFailed, `ffprobe did not finish reading ${file} within ${timeoutMs} ms`);
       }
-      throw err;
+      if (err instanceof MediaLimitError || (err as NodeJS.ErrnoException).code) throw err;
+      // ffprobe refused the file: whatever the provider sent, it is not a clip a retry cannot remake.
+      throw new ClipflowError(FailureType.ValidationFailed, `${file} is not a readable video: ${unreadableReason((err as Error).message)}`);
     }
     const parsed = JSON.parse(stdout) as {
       streams?: { width?: number; height?: number; codec_name?: string }[];
@@ -64,6 +66,22 @@ export function createProbe(ffprobe: string, options: { timeoutMs?: number } = {
       codec: stream.codec_name ?? 'unknown',
     };
   };
+}
+
+/** ffprobe's last complaint in words a person can act on (its raw line stays at the end). */
+export function unreadableReason(ffprobeMessage: string): string {
+  const said =
+    ffprobeMessage
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean)
+      .at(-1) ?? ffprobeMessage;
+  const raw = said.replace(/^ffprobe exited with \S+: /, '').slice(0, 200);
+  if (/moov atom not found/i.test(ffprobeMessage))
+    return `the MP4 has no moov box (its index): the file is cut short or was never finished (ffprobe: ${raw})`;
+  if (/Invalid data found when processing input/i.test(ffprobeMessage))
+    return `ffprobe does not recognise it as a video file (ffprobe: ${raw})`;
+  return `ffprobe could not read it (${raw})`;
 }
 
 /** Throws ValidationFailed (retryable: a new generation may well pass) naming what fell short. */

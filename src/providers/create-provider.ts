@@ -1,12 +1,16 @@
 import type { MediaBinaries } from '../media/binaries.js';
+import { createFalPikaProvider, pikaModelLimits, type FalPikaProviderOptions } from './fal-pika.js';
 import { createLocalProvider, type LocalProviderOptions } from './local.js';
 import { createReplicateProvider, replicateModelLimits, type ReplicateProviderOptions } from './replicate.js';
+import { createRunwayProvider, runwayModelLimits, type RunwayProviderOptions } from './runway.js';
 import type { ModelLimits, VideoProvider } from './provider.js';
 
 /** A provider and its options, as plain values: the configuration (or a test) decides them. */
 export type ProviderChoice =
   | { provider: 'local'; options: Omit<LocalProviderOptions, 'ffmpeg'> }
-  | { provider: 'replicate'; options: ReplicateProviderOptions };
+  | { provider: 'replicate'; options: ReplicateProviderOptions }
+  | { provider: 'runway'; options: RunwayProviderOptions }
+  | { provider: 'pika'; options: FalPikaProviderOptions };
 
 export type ProviderName = ProviderChoice['provider'];
 
@@ -16,6 +20,10 @@ export function createProvider(choice: ProviderChoice, media: MediaBinaries): Vi
       return createLocalProvider({ ffmpeg: media.ffmpeg, ...choice.options });
     case 'replicate':
       return createReplicateProvider(choice.options);
+    case 'runway':
+      return createRunwayProvider(choice.options);
+    case 'pika':
+      return createFalPikaProvider(choice.options);
   }
 }
 
@@ -24,5 +32,14 @@ export function createProvider(choice: ProviderChoice, media: MediaBinaries): Vi
  * aspect ratio and duration at the configured short side.
  */
 export function modelLimits(provider: ProviderName, model: string, localShortSide: number): ModelLimits {
-  return provider === 'local' ? { shortSidePx: localShortSide } : replicateModelLimits(model);
+  switch (provider) {
+    case 'local':
+      return { shortSidePx: localShortSide };
+    case 'replicate':
+      return replicateModelLimits(model);
+    case 'runway':
+      return runwayModelLimits(model);
+    case 'pika':
+      return pikaModelLimits(model);
+  }
 }

@@ -1,12 +1,15 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { copyFile, mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { filterValue } from '../media/filter-value.js';
+import { findFont } from '../media/fonts.js';
 import { DEFAULT_MEDIA_LIMITS, runMedia, type MediaLimits } from '../media/run-media.js';
 import { ClipflowError, FailureType } from '../shared/failures.js';
-import type { FaultPlan } from './faults.js';
+import type { ContentFault, FaultPlan } from './faults.js';
+
+export { filterValue };
 import type { Prediction, PredictionRequest, VideoProvider } from './provider.js';
 
 export interface LocalProviderOptions {
@@ -31,12 +34,6 @@ interface Render {
 /** How much of the prompt the caption shows, in characters. */
 const CAPTION_CHARS = 48;
 
-const FONT_CANDIDATES = [
-  '/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf',
-  '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf',
-  '/System/Library/Fonts/Supplemental/Arial.ttf',
-];
-
 /**
  * Offline provider: ffmpeg renders a real H.264 MP4 whose colours and motion follow from the
  * prompt (and pan over the reference image when there is one). It costs nothing and can inject
@@ -46,18 +43,19 @@ export function createLocalProvider(options: LocalProviderOptions): VideoProvide
   const renders = new Map<string, Render>();
   const workDir = options.workDir ?? path.join(os.tmpdir(), 'clipflow-local');
   // A font for the prompt caption; without one the clip carries no text.
-  const fontFile = FONT_CANDIDATES.find((f) => existsSync(f));
+  const fontFile = findFont();
 
-  function injectFault(request: PredictionRequest): number {
+  /** Throws the fault's failure, or says how the render goes: extra delay, a picture fault. */
+  function injectFault(request: PredictionRequest): { delayMs: number; picture?: ContentFault } {
     const fault = options.faults?.[request.clipIndex];
-    if (!fault) return 0;
+    if (!fault) return { delayMs: 0 };
     const where = `clip ${request.clipIndex}, attempt ${request.attempt}`;
     switch (fault.kind) {
       case 'transient':
         if (request.attempt <= fault.times) {
           throw new ClipflowError(FailureType.ProviderFailed, `injected transient failure (${where})`);
         }
-        return 0;
+        return { delayMs: 0 };
       case 'permanent':
         throw new ClipflowError(FailureType.ProviderFailed, `injected permanent failure (${where})`);
       case 'auth':
@@ -65,11 +63,14 @@ export function createLocalProvider(options: LocalProviderOptions): VideoProvide
       case 'content':
         throw new ClipflowError(FailureType.ContentRejected, `injected content rejection (${where})`);
       case 'slow':
-        return fault.delayMs;
+        return { delayMs: fault.delayMs };
+      case 'black':
+      case 'frozen':
+        return fault.times === undefined || request.attempt <= fault.times ? { delayMs: 0, picture: fault.kind } : { delayMs: 0 };
     }
   }
 
-  async function render(entry: Omit<Render, 'ended'>, request: PredictionRequest, delayMs: number): Promise<void> {
+  async function render(entry: Omit<Render, 'ended'>, request: PredictionRequest, delayMs: number, picture?: ContentFault): Promise<void> {
     const started = Date.now();
     const { signal } = entry.stop;
     // The caption reaches ffmpeg only as the contents of a file: prompt text is never filter syntax.
@@ -78,7 +79,7 @@ export function createLocalProvider(options: LocalProviderOptions): VideoProvide
       if (delayMs > 0) await sleep(delayMs, undefined, { signal });
       await mkdir(workDir, { recursive: true });
       if (fontFile && textFile) await writeFile(textFile, captionText(request.prompt), { signal });
-      const args = ffmpegArgs(request, entry.file, fontFile && textFile ? { fontFile, textFile } : undefined);
+      const args = ffmpegArgs(request, entry.file, fontFile && textFile ? { fontFile, textFile } : undefined, picture);
       const deadlineMs = Number.isFinite(request.deadlineS) && request.deadlineS > 0 ? request.deadlineS * 1000 : undefined;
       const limits = { ...DEFAULT_MEDIA_LIMITS, ...(deadlineMs ? { timeoutMs: deadlineMs } : {}), ...options.limits };
       await runMedia(options.ffmpeg, args, limits, { signal });
@@ -101,11 +102,11 @@ export function createLocalProvider(options: LocalProviderOptions): VideoProvide
   return {
     name: 'local',
     async start(request) {
-      const extraDelay = injectFault(request);
+      const fault = injectFault(request);
       const id = randomUUID();
       const prediction: Prediction = { id, model: request.model, status: 'processing' };
       const entry = { prediction, file: path.join(workDir, `${id}.mp4`), stop: new AbortController() } as Render;
-      entry.ended = render(entry, request, (options.delayMs ?? 0) + extraDelay);
+      entry.ended = render(entry, request, (options.delayMs ?? 0) + fault.delayMs, fault.picture);
       renders.set(id, entry);
       return prediction;
     },
@@ -167,7 +168,7 @@ export interface Caption {
   textFile: string;
 }
 
-export function ffmpegArgs(request: PredictionRequest, output: string, caption?: Caption): string[] {
+export function ffmpegArgs(request: PredictionRequest, output: string, caption?: Caption, picture?: ContentFault): string[] {
   const { width, height, fps, durationS } = request;
   const look = promptLook(request.prompt);
   const frames = Math.max(1, Math.round(durationS * fps));
@@ -198,7 +199,7 @@ export function ffmpegArgs(request: PredictionRequest, output: string, caption?:
   const filter =
     `${background};[1:v]scale=${width}:${height}:flags=neighbor[pattern];` +
     `[bg][pattern]blend=all_mode=${request.imagePath ? 'overlay' : 'average'}:all_opacity=${request.imagePath ? 0.35 : 1},` +
-    `noise=alls=6:allf=t${drawtext},format=yuv420p[out]`;
+    `noise=alls=6:allf=t${drawtext}${pictureFault(picture, durationS, fps)},format=yuv420p[out]`;
   return [
     '-hide_banner',
     '-loglevel',
@@ -213,6 +214,8 @@ export function ffmpegArgs(request: PredictionRequest, output: string, caption?:
     String(durationS),
     '-r',
     String(fps),
+    // A frozen picture costs almost nothing between keyframes: all-intra keeps it over validation's minimum size.
+    ...(picture === 'frozen' ? ['-g', '1'] : []),
     '-c:v',
     'libx264',
     '-preset',
@@ -226,11 +229,12 @@ export function ffmpegArgs(request: PredictionRequest, output: string, caption?:
 }
 
 /**
- * A value (a file path) as one option of a filter in a -filter_complex graph. ffmpeg unescapes it
- * twice: the graph parser first (backslash, quote, brackets, comma, semicolon), then the filter's
- * option parser (backslash, quote, colon); so it is escaped for the second, then for the first.
+ * The filters that spoil the picture from a third of the way in: black (with faint noise, as a
+ * camera's black is, so that the clip keeps its size) or one frame held to the end.
  */
-export function filterValue(value: string): string {
-  const asOption = value.replace(/[\\':]/g, (c) => `\\${c}`);
-  return asOption.replace(/[\\'[\],;]/g, (c) => `\\${c}`);
+export function pictureFault(picture: ContentFault | undefined, durationS: number, fps: number): string {
+  const fromS = durationS / 3;
+  if (picture === 'black') return `,drawbox=x=0:y=0:w=iw:h=ih:color=black:t=fill:enable='gte(t,${fromS.toFixed(3)})',noise=alls=4:allf=t`;
+  if (picture === 'frozen') return `,loop=loop=-1:size=1:start=${Math.round(fromS * fps)}`;
+  return '';
 }

@@ -1,14 +1,21 @@
-import { randomUUID } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { readFile, rename, rm } from 'node:fs/promises';
-import path from 'node:path';
-import { Readable, Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import Replicate from 'replicate';
 import { ClipflowError, FailureType } from '../shared/failures.js';
+import {
+  answerDetail,
+  CONTENT_POLICY,
+  downloadOutput,
+  firstUrl,
+  failureForAnswer,
+  maskSecret,
+  readImage,
+  transportFailure,
+  type Operation,
+} from './http.js';
 import type { ModelLimits, Prediction, PredictionRequest, PredictionStatus, StartedQuery, VideoProvider } from './provider.js';
 import { isSameRequest } from './same-request.js';
+
+// The project's tests import these from here, where they were first written.
+export { maskSecret, retryAfterFrom } from './http.js';
 
 /**
  * Input names of one model. Keys left out use the generic name; `null` means the model has no
@@ -67,8 +74,6 @@ export interface ReplicateProviderOptions {
 
 /** Pages of the prediction list searched for an unrecorded prediction (100 a page). */
 const LIST_PAGES = 20;
-/** Downloading an output gives up after this long. */
-const DOWNLOAD_TIMEOUT_MS = 600_000;
 /** The part of Replicate's prediction object clipflow reads. */
 interface ReplicatePrediction {
   id: string;
@@ -83,19 +88,9 @@ interface ReplicatePrediction {
   metrics?: { predict_time?: number };
 }
 
-type Operation = 'create' | 'get' | 'cancel' | 'upload' | 'download' | 'list';
-
 const STATUSES: ReadonlySet<string> = new Set<PredictionStatus>(['starting', 'processing', 'succeeded', 'failed', 'canceled', 'aborted']);
-const CONTENT_POLICY = /nsfw|content[\s_-]*(?:policy|moderation|filter)|safety|flagged|sensitive content|\(E005\)/i;
 const MODEL_NAME = /^[A-Za-z0-9][\w.-]*\/[A-Za-z0-9][\w.-]*$/;
 const VERSION_ID = /^[A-Za-z0-9]+$/;
-const IMAGE_TYPES: Record<string, string> = {
-  '.png': 'image/png',
-  '.jpg': 'image/jpeg',
-  '.jpeg': 'image/jpeg',
-  '.webp': 'image/webp',
-  '.gif': 'image/gif',
-};
 
 /**
  * Video generation on Replicate through the official `replicate` client. Every API call makes
@@ -141,14 +136,7 @@ export function createReplicateProvider(options: ReplicateProviderOptions): Vide
   }
 
   async function uploadImage(imagePath: string): Promise<string> {
-    let bytes: Buffer;
-    try {
-      bytes = await readFile(imagePath);
-    } catch (err) {
-      throw new ClipflowError(FailureType.InvalidInput, `reference image ${imagePath} cannot be read: ${(err as Error).message}`);
-    }
-    const type = IMAGE_TYPES[path.extname(imagePath).toLowerCase()] ?? 'application/octet-stream';
-    const file = new File([bytes], path.basename(imagePath), { type });
+    const file = await readImage(imagePath);
     try {
       const uploaded = await replicate.files.create(file, { clipflow: true });
       const url = uploaded?.urls?.get;
@@ -279,51 +267,13 @@ export function createReplicateProvider(options: ReplicateProviderOptions): Vide
     },
 
     async saveOutput(prediction, destination, maxBytes) {
-      const url = prediction.output;
-      if (!url || !/^https?:\/\//i.test(url)) {
-        throw new ClipflowError(FailureType.ProviderRefused, `prediction ${prediction.id} has no downloadable output`);
-      }
-      const temp = path.join(path.dirname(destination), `.${path.basename(destination)}.${randomUUID()}.download`);
       try {
-        // The output host is not the API: no Authorization header goes there.
-        const response = await transport(url, { signal: AbortSignal.timeout(DOWNLOAD_TIMEOUT_MS) });
-        if (!response.ok) {
-          await response.body?.cancel().catch(() => undefined);
-          const retryable = response.status >= 500 || response.status === 408 || response.status === 429;
-          throw new ClipflowError(
-            retryable ? FailureType.ProviderFailed : FailureType.ProviderRefused,
-            `replicate download of ${prediction.id} output failed: HTTP ${response.status}`,
-          );
-        }
-        const declared = Number(response.headers.get('content-length') ?? NaN);
-        if (Number.isFinite(declared) && declared > maxBytes) {
-          await response.body?.cancel().catch(() => undefined);
-          throw tooBig(prediction.id, declared, maxBytes);
-        }
-        if (!response.body) throw new ClipflowError(FailureType.ProviderFailed, `replicate output of ${prediction.id} has no body`);
-        let received = 0;
-        const cap = new Transform({
-          transform(chunk: Buffer, _encoding, callback) {
-            received += chunk.length;
-            if (received > maxBytes) callback(tooBig(prediction.id, received, maxBytes, true));
-            else callback(null, chunk);
-          },
-        });
-        await pipeline(Readable.fromWeb(response.body as NodeReadableStream<Uint8Array>), cap, createWriteStream(temp));
-        await rename(temp, destination);
+        await downloadOutput(transport, prediction.output, destination, maxBytes, { api: 'replicate', id: prediction.id });
       } catch (err) {
-        await rm(temp, { force: true });
         throw fail('download', err);
       }
     },
   };
-}
-
-function tooBig(id: string, bytes: number, maxBytes: number, atLeast = false): ClipflowError {
-  return new ClipflowError(
-    FailureType.ProviderRefused,
-    `output of ${id} is ${atLeast ? 'over ' : ''}${bytes} B, over the cap of ${maxBytes} B`,
-  );
 }
 
 /**
@@ -357,70 +307,9 @@ interface MapContext {
 /** Replicate client / transport errors → ClipflowError; never carries the token. */
 export function mapError(operation: Operation, err: unknown, ctx: MapContext): ClipflowError {
   const status = httpStatus(err);
-  if (status === undefined) {
-    const timedOut = isTimeout(err);
-    const detail = timedOut ? 'timed out' : `network error: ${describe(err)}`;
-    const ambiguous = operation === 'create' ? ' (the prediction may or may not have been created)' : '';
-    return new ClipflowError(FailureType.ProviderFailed, ctx.mask(`replicate ${operation} failed: ${detail}${ambiguous}`));
-  }
-  const headers = (err as { response: Response }).response.headers;
-  const body = responseBody(err as Error);
-  const detail = ctx.mask(body.detail.slice(0, 500));
-  const message = `replicate ${operation} failed: HTTP ${status}${detail ? `: ${detail}` : ''}`;
-  if (status === 401 || status === 403) return new ClipflowError(FailureType.Auth, message);
-  if (status >= 400 && status < 500 && CONTENT_POLICY.test(body.text)) {
-    return new ClipflowError(FailureType.ContentRejected, message);
-  }
-  if (status === 429) {
-    const retryAfterMs = retryAfterFrom(headers.get('retry-after'), body.text, ctx.maxRetryAfterS);
-    return new ClipflowError(FailureType.RateLimited, message, retryAfterMs);
-  }
-  if (status === 400 || status === 413 || status === 422) return new ClipflowError(FailureType.InvalidInput, message);
-  if (status === 404 && operation === 'get') return new ClipflowError(FailureType.PredictionNotFound, message);
-  if (status === 404 && operation === 'create') {
-    return new ClipflowError(FailureType.ModelUnavailable, message);
-  }
-  if (status >= 500 || status === 404 || status === 408 || status === 409 || status === 425) {
-    const retryAfterMs = status >= 500 ? retryAfterFrom(headers.get('retry-after'), '', ctx.maxRetryAfterS) : undefined;
-    const ambiguous = operation === 'create' && status >= 500 ? ' (the prediction may or may not have been created)' : '';
-    return new ClipflowError(FailureType.ProviderFailed, message + ambiguous, retryAfterMs);
-  }
-  // 402 (no credit) and other client errors: the same request fails the same way.
-  return new ClipflowError(FailureType.ProviderRefused, message);
-}
-
-/**
- * How long a 429 asks to wait, in ms, capped at maxRetryAfterS: the Retry-After header (seconds
- * or an HTTP date), else the body's "resets in ~Ns" or "retry_after": N.
- */
-export function retryAfterFrom(
-  header: string | null | undefined,
-  body: string,
-  maxRetryAfterS: number,
-  now = Date.now(),
-): number | undefined {
-  let seconds: number | undefined;
-  const value = header?.trim();
-  if (value) {
-    if (/^\d+(\.\d+)?$/.test(value)) seconds = Number(value);
-    else {
-      const date = Date.parse(value);
-      if (!Number.isNaN(date)) seconds = Math.max(0, (date - now) / 1000);
-    }
-  }
-  if (seconds === undefined) {
-    const match = /resets?\s+in\s+~?\s*(\d+(?:\.\d+)?)\s*s/i.exec(body) ?? /"?retry[_-]after"?\s*[:=]\s*"?(\d+(?:\.\d+)?)/i.exec(body);
-    if (match?.[1]) seconds = Number(match[1]);
-  }
-  if (seconds === undefined || !Number.isFinite(seconds)) return undefined;
-  return Math.round(Math.min(seconds, maxRetryAfterS) * 1000);
-}
-
-/** Replaces the token (and any bearer credential) in text that may reach an error or a log. */
-export function maskSecret(text: string, secret: string): string {
-  let masked = text.replace(/Bearer\s+[^\s"',;]+/gi, 'Bearer ****');
-  if (secret.length >= 4) masked = masked.split(secret).join('****');
-  return masked;
+  if (status === undefined) return transportFailure(operation, err, { api: 'replicate', mask: ctx.mask });
+  const retryAfter = (err as { response: Response }).response.headers.get('retry-after');
+  return failureForAnswer(operation, { status, retryAfter, ...responseBody(err as Error) }, { api: 'replicate', ...ctx });
 }
 
 function httpStatus(err: unknown): number | undefined {
@@ -433,45 +322,7 @@ function httpStatus(err: unknown): number | undefined {
 
 /** The client puts the response body into its error message: "... failed with status N text: BODY." */
 function responseBody(err: Error): { text: string; detail: string } {
-  const match = /failed with status \d+[^:]*: ([\s\S]*)\.$/.exec(err.message ?? '');
-  const text = match?.[1]?.trim() ?? '';
-  try {
-    const json = JSON.parse(text) as Record<string, unknown>;
-    const detail = [json.title, json.detail, json.error, json.message].filter((v) => typeof v === 'string' && v).join(': ');
-    return { text, detail: detail || text };
-  } catch {
-    return { text, detail: text };
-  }
-}
-
-function isTimeout(err: unknown): boolean {
-  const name = (err as { name?: unknown })?.name;
-  return name === 'TimeoutError' || name === 'AbortError';
-}
-
-function describe(err: unknown): string {
-  if (!(err instanceof Error)) return String(err);
-  const cause = (err as { cause?: unknown }).cause;
-  const code = cause && typeof cause === 'object' && 'code' in cause ? ` (${String((cause as { code: unknown }).code)})` : '';
-  return `${err.message}${code}`;
-}
-
-function firstUrl(output: unknown): string | undefined {
-  if (typeof output === 'string') return output || undefined;
-  if (Array.isArray(output)) {
-    for (const item of output) {
-      const url = firstUrl(item);
-      if (url) return url;
-    }
-    return undefined;
-  }
-  if (output && typeof output === 'object') {
-    for (const value of Object.values(output)) {
-      const url = firstUrl(value);
-      if (url) return url;
-    }
-  }
-  return undefined;
+  return answerDetail(/failed with status \d+[^:]*: ([\s\S]*)\.$/.exec(err.message ?? '')?.[1]?.trim() ?? '');
 }
 
 function errorText(error: unknown): string | undefined {

@@ -1,5 +1,6 @@
 /** What the workflow and its activities hand each other: workflow-safe types only. */
 import type { ClipLimits } from './clip-limits.js';
+import type { AttemptRecord } from './content.js';
 import type { BudgetSummary, Clip, ClipFailure, ClipPrompt, JobOptions } from './model.js';
 import type { MicroUsd } from './money.js';
 
@@ -74,6 +75,8 @@ export interface GenerateClipInput {
   maxGenerations: number;
   /** Paid for this clip on earlier models. */
   spentMicroUsd?: number;
+  /** Its failed generations on earlier models. */
+  failedAttempts?: AttemptRecord[];
   /** Store URI of the prepared reference image. */
   imageUri?: string;
   imageNote?: string;
@@ -81,7 +84,8 @@ export interface GenerateClipInput {
 
 export interface ReportInput {
   jobId: string;
-  clipPrompts: Pick<ClipPrompt, 'clipIndex'>[];
+  /** The prompt is cut to REPORT_PROMPT_CHARS so a large job's report input stays small (absent in older histories). */
+  clipPrompts: (Pick<ClipPrompt, 'clipIndex'> & { prompt?: string })[];
   clips: Clip[];
   failures: ClipFailure[];
   totalCostMicroUsd: MicroUsd;
@@ -96,4 +100,11 @@ export interface StoredReport {
   uri: string;
   /** Its path on disk, when the store is a local directory. */
   path?: string;
+  /** report.html, made from the same data. */
+  htmlUri?: string;
+  htmlPath?: string;
+  contactSheetUri?: string;
 }
+
+/** How much of each prompt the workflow hands the report. */
+export const REPORT_PROMPT_CHARS = 500;

@@ -1,4 +1,5 @@
 import { ActivityFailure, ApplicationFailure, CancelledFailure, TimeoutFailure } from '@temporalio/common';
+import type { AttemptRecord } from './content.js';
 import type { ClipFailure } from './model.js';
 
 /**
@@ -87,6 +88,8 @@ export interface ClipAttempts {
   generations: number;
   /** Everything paid for this clip so far, earlier models included. */
   spentMicroUsd: number;
+  /** The generations that failed so far, earlier models included, with what was found. */
+  failedAttempts?: AttemptRecord[];
 }
 
 /** Converts anything thrown in an activity into the ApplicationFailure Temporal should see. */
@@ -128,7 +131,14 @@ export function describeClipFailure(clipIndex: number, err: unknown): ClipFailur
   } else if (cause instanceof TimeoutFailure) {
     [type, message, attempts] = [FailureType.Timeout, `timed out (${cause.message})`, fromDetails(cause.lastHeartbeatDetails)];
   }
-  return { clipIndex, errorType: type, message, attempts: attempts.generations ?? 0, costMicroUsd: attempts.spentMicroUsd ?? 0 };
+  return {
+    clipIndex,
+    errorType: type,
+    message,
+    attempts: attempts.generations ?? 0,
+    costMicroUsd: attempts.spentMicroUsd ?? 0,
+    ...(attempts.failedAttempts?.length ? { failedAttempts: attempts.failedAttempts } : {}),
+  };
 }
 
 /** Whether a clip that failed this way on its model is worth a try on the fallback model. */

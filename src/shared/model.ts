@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { clipLimitProblems, type ClipLimits } from './clip-limits.js';
+import type { AttemptRecord, ContentCheckResult } from './content.js';
 import { findControlCharacter, hasVisibleText, nearestName, printable } from './text.js';
 
 /** Data shared by client, workflow and activities. Money travels as integer micro-dollars. */
@@ -161,6 +162,13 @@ export interface Clip {
   generationTimeS: number;
   /** Why a prepared reference image was not used, when the prompt had one. */
   imageNote?: string;
+  /** What decoding it to the end found (nothing, since it passed). */
+  contentCheck?: ContentCheckResult;
+  /** Generations of this clip that failed before this one was made. */
+  failedAttempts?: AttemptRecord[];
+  /** A poster frame and a strip of frames, in the artifact store. */
+  posterUri?: string;
+  stripUri?: string;
 }
 
 export interface ClipFailure {
@@ -170,6 +178,10 @@ export interface ClipFailure {
   attempts: number;
   /** What the clip's attempts were charged although no clip came of them. */
   costMicroUsd: number;
+  /** Each failed generation, with what its content check found. */
+  failedAttempts?: AttemptRecord[];
+  /** The last model that tried it; absent for a clip that never started. */
+  model?: string;
 }
 
 export interface BudgetSummary {
@@ -200,6 +212,10 @@ export interface GenerateClipsResult {
   reportUri: string;
   /** Its path on disk, when the store is a local directory. */
   reportPath?: string;
+  /** report.html beside it, and the contact sheet of every clip's poster. */
+  reportHtmlUri?: string;
+  reportHtmlPath?: string;
+  contactSheetUri?: string;
 }
 
 export interface JobProgress {

@@ -16,3 +16,19 @@ export function referenceImageKey(jobId: string, clipIndex: number, extension: s
 export function reportKey(jobId: string): string {
   return `${jobId}/production_report.json`;
 }
+
+export function posterKey(jobId: string, clipIndex: number): string {
+  return `${jobId}/posters/clip_${pad(clipIndex)}.jpg`;
+}
+
+export function stripKey(jobId: string, clipIndex: number): string {
+  return `${jobId}/posters/clip_${pad(clipIndex)}_strip.jpg`;
+}
+
+export function contactSheetKey(jobId: string): string {
+  return `${jobId}/contact_sheet.jpg`;
+}
+
+export function reportHtmlKey(jobId: string): string {
+  return `${jobId}/report.html`;
+}

@@ -1,5 +1,5 @@
 import { ActivityFailure, ApplicationFailure, CancellationScope, patched, setHandler } from '@temporalio/workflow';
-import type { JobSettings } from '../shared/activity-io.js';
+import { REPORT_PROMPT_CHARS, type JobSettings } from '../shared/activity-io.js';
 import { FailureType } from '../shared/failures.js';
 import { BudgetUsd, type BudgetSummary, type GenerateClipsInput, type GenerateClipsResult, type ValidJob } from '../shared/model.js';
 import { formatUsd, microsToUsd, usdToMicros } from '../shared/money.js';
@@ -69,7 +69,10 @@ export async function generateClips(input: GenerateClipsInput): Promise<Generate
   const report = await CancellationScope.nonCancellable(() =>
     writeReport({
       jobId: job.jobId,
-      clipPrompts: job.clipPrompts.map(({ clipIndex }) => ({ clipIndex })),
+      clipPrompts: job.clipPrompts.map(({ clipIndex, prompt }) => ({
+        clipIndex,
+        prompt: Array.from(prompt).slice(0, REPORT_PROMPT_CHARS).join(''),
+      })),
       clips: result.clips,
       failures: result.failures,
       totalCostMicroUsd: result.totalCostMicroUsd,
@@ -81,6 +84,9 @@ export async function generateClips(input: GenerateClipsInput): Promise<Generate
   );
   result.reportUri = report.uri;
   if (report.path) result.reportPath = report.path;
+  if (report.htmlUri) result.reportHtmlUri = report.htmlUri;
+  if (report.htmlPath) result.reportHtmlPath = report.htmlPath;
+  if (report.contactSheetUri) result.contactSheetUri = report.contactSheetUri;
   visibility.summarize({
     clips: `${result.successfulClips}/${result.totalClips}`,
     failed: result.failures.map((f) => `${f.clipIndex}:${f.errorType}`),

@@ -32,14 +32,28 @@ export async function produceClip(jobId: string, clip: ClipPrompt, settings: Job
   let outcome: ClipOutcome = { ok: false, failure: describeClipFailure(clip.clipIndex, new Error('no model to generate with')) };
   for (const model of models) {
     const spentMicroUsd: number = outcome.ok ? 0 : outcome.failure.costMicroUsd;
+    const failedAttempts = outcome.ok ? undefined : outcome.failure.failedAttempts;
     try {
-      const input = { jobId, clip, model, maxGenerations: settings.retry.maxGenerations, spentMicroUsd, ...image };
+      const input = {
+        jobId,
+        clip,
+        model,
+        maxGenerations: settings.retry.maxGenerations,
+        spentMicroUsd,
+        ...(failedAttempts ? { failedAttempts } : {}),
+        ...image,
+      };
       return { ok: true, clip: await generationActivities(settings, clip.clipIndex, model).generateClip(input) };
     } catch (err) {
       const failure = describeClipFailure(clip.clipIndex, err);
       outcome = {
         ok: false,
-        failure: { ...failure, costMicroUsd: Math.max(failure.costMicroUsd, spentMicroUsd), message: `${model}: ${failure.message}` },
+        failure: {
+          ...failure,
+          model,
+          costMicroUsd: Math.max(failure.costMicroUsd, spentMicroUsd),
+          message: `${model}: ${failure.message}`,
+        },
       };
       if (!wantsFallback(failure)) break;
     }

@@ -2,23 +2,32 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { bundleWorkflowCode, Runtime, DefaultLogger, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import {
+  bundleWorkflowCode,
+  DefaultLogger,
+  Runtime,
+  type MetricsExporterConfig,
+  type WorkflowBundleWithSourceMap,
+} from '@temporalio/worker';
 import { loadConfig, type Config } from '../../src/config/index.js';
 import { startDevServer, type DevServer } from '../../src/dev-server/start-dev-server.js';
 import { WORKFLOWS_PATH } from '../../src/worker.js';
 
 let runtimeInstalled = false;
 
-/** Quiet Temporal's own logs in tests unless asked for. */
-export function quietRuntime(): void {
+/** Quiet Temporal's own logs in tests unless asked for; `metrics` turns on the SDK's exporter. */
+export function quietRuntime(metrics?: MetricsExporterConfig): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
-  Runtime.install({ logger: new DefaultLogger(process.env.TEST_LOG_LEVEL === 'DEBUG' ? 'DEBUG' : 'ERROR') });
+  Runtime.install({
+    logger: new DefaultLogger(process.env.TEST_LOG_LEVEL === 'DEBUG' ? 'DEBUG' : 'ERROR'),
+    ...(metrics ? { telemetryOptions: { metrics } } : {}),
+  });
 }
 
-/** One real dev server per test file. */
-export function startTestServer(): Promise<DevServer> {
-  quietRuntime();
+/** One real dev server per test file (its runtime with the SDK's metrics exporter when given). */
+export function startTestServer(metrics?: MetricsExporterConfig): Promise<DevServer> {
+  quietRuntime(metrics);
   return startDevServer();
 }
 

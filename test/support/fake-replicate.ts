@@ -6,6 +6,8 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { mediaBinaries } from '../../src/media/binaries.js';
+import type { ContentFault } from '../../src/providers/faults.js';
+import { pictureFault } from '../../src/providers/local.js';
 
 /**
  * A fake Replicate HTTP API on node:http, speaking the routes the `replicate` client uses (under
@@ -52,6 +54,8 @@ export type Behavior =
       predictTimeS?: number;
       /** Output as a URL string (default) or as a one-element array of URLs. */
       outputAs?: 'string' | 'array';
+      /** The output goes black or freezes a third of the way in (as the local provider's faults). */
+      picture?: ContentFault;
     };
 
 export type BehaveFn = (ctx: BehaviorContext) => Behavior | undefined;
@@ -118,6 +122,8 @@ export const behaviors = {
     error: 'The input or output was flagged as sensitive. Please try again with different inputs. (E005)',
   }),
   aborted: (): Behavior => ({ kind: 'prediction', end: 'aborted' }),
+  /** The prediction succeeds with an output that goes black or freezes a third of the way in. */
+  badPicture: (picture: ContentFault): Behavior => ({ kind: 'prediction', picture }),
   slow: (latencyMs: number): Behavior => ({ kind: 'prediction', latencyMs }),
   /** Answer only after delayMs (then with 200 as usual would be too late for a client timeout). */
   hang: (delayMs: number): Behavior => ({ kind: 'http', status: 504, delayMs, body: { detail: 'gateway timeout' } }),
@@ -172,6 +178,8 @@ export interface FakePrediction {
   cancelAfterMs?: number;
   /** True when the Cancel-After deadline ended the prediction. */
   deadlineReached: boolean;
+  /** What is wrong with its output's picture, when a behavior asked for it. */
+  picture?: ContentFault;
 }
 
 export interface FakeUpload {
@@ -223,9 +231,17 @@ export interface FakeReplicate {
 
 const renders = new Map<string, Promise<Buffer>>();
 
-/** Renders (once per process and size) a real H.264 MP4 with noise so it is well over 100 KB. */
-export function renderFakeOutput(options: { durationS: number; width: number; height: number; fps: number }): Promise<Buffer> {
-  const key = `${options.width}x${options.height}@${options.fps}:${options.durationS}`;
+interface OutputLook {
+  durationS: number;
+  width: number;
+  height: number;
+  fps: number;
+  picture?: ContentFault;
+}
+
+/** Renders (once per process, size and picture fault) a real H.264 MP4 with noise so it is well over 100 KB. */
+export function renderFakeOutput(options: OutputLook): Promise<Buffer> {
+  const key = `${options.width}x${options.height}@${options.fps}:${options.durationS}:${options.picture ?? 'good'}`;
   let render = renders.get(key);
   if (!render) {
     render = doRender(options);
@@ -235,7 +251,7 @@ export function renderFakeOutput(options: { durationS: number; width: number; he
   return render;
 }
 
-async function doRender({ durationS, width, height, fps }: { durationS: number; width: number; height: number; fps: number }) {
+async function doRender({ durationS, width, height, fps, picture }: OutputLook) {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'fake-replicate-'));
   const file = path.join(dir, 'output.mp4');
   try {
@@ -249,9 +265,10 @@ async function doRender({ durationS, width, height, fps }: { durationS: number; 
       '-i',
       `testsrc2=size=${width}x${height}:rate=${fps}`,
       '-vf',
-      'noise=alls=30:allf=t+u,format=yuv420p',
+      `noise=alls=30:allf=t+u${pictureFault(picture, durationS, fps)},format=yuv420p`,
       '-t',
       String(durationS),
+      ...(picture === 'frozen' ? ['-g', '1'] : []),
       '-c:v',
       'libx264',
       '-preset',
@@ -292,12 +309,13 @@ export function parseDuration(text: string): number | undefined {
 }
 
 export async function startFakeReplicate(options: FakeReplicateOptions): Promise<FakeReplicate> {
-  const outputBytes = await renderFakeOutput({
+  const look = {
     durationS: options.outputDurationS ?? 2,
     width: options.outputWidth ?? 1280,
     height: options.outputHeight ?? 720,
     fps: options.outputFps ?? 24,
-  });
+  };
+  const outputBytes = await renderFakeOutput(look);
   const defaultLatencyMs = options.latencyMs ?? 300;
   let behave: BehaveFn | undefined = options.behave;
   const requests: RecordedRequest[] = [];
@@ -398,6 +416,7 @@ export async function startFakeReplicate(options: FakeReplicateOptions): Promise
       completed_at: null,
       deadlineReached: false,
     };
+    if (plan?.picture) p.picture = plan.picture;
     predictions.set(id, p);
     const end = plan?.end ?? 'succeeded';
     if (end === 'aborted') {
@@ -486,12 +505,13 @@ export async function startFakeReplicate(options: FakeReplicateOptions): Promise
     if (method === 'GET' && match) {
       const p = predictions.get(match[1] ?? '');
       if (p?.status !== 'succeeded') return send(404, { detail: 'no such output' });
+      const bytes = p.picture ? await renderFakeOutput({ ...look, picture: p.picture }) : outputBytes;
       record.status = 200;
       const chunked = url.searchParams.get('chunked') === '1';
-      res.writeHead(200, { 'Content-Type': 'video/mp4', ...(chunked ? {} : { 'Content-Length': outputBytes.length }) });
-      if (!chunked) return void res.end(outputBytes);
-      for (let offset = 0; offset < outputBytes.length; offset += 64 * 1024) {
-        if (!res.write(outputBytes.subarray(offset, offset + 64 * 1024))) {
+      res.writeHead(200, { 'Content-Type': 'video/mp4', ...(chunked ? {} : { 'Content-Length': bytes.length }) });
+      if (!chunked) return void res.end(bytes);
+      for (let offset = 0; offset < bytes.length; offset += 64 * 1024) {
+        if (!res.write(bytes.subarray(offset, offset + 64 * 1024))) {
           await new Promise<void>((resolve) => {
             const done = () => {
               res.off('drain', done);
