@@ -32,6 +32,7 @@ import {
 import type { ArtifactStore } from './store/artifact-store.js';
 import { clipListKey } from './store/keys.js';
 import { invalidInput } from './shared/failures.js';
+import { jobMetadata, type JobMetadataSettings } from './job-metadata.js';
 import {
   CLIPS_FAILED_ATTRIBUTE,
   CLIPS_SUCCEEDED_ATTRIBUTE,
@@ -224,6 +225,8 @@ export interface ClipflowClientOptions {
   store?: ArtifactStore;
   /** The sanity limit on a job's clips (CLIPFLOW_MAX_CLIPS), checked before the job is sent. */
   maxClips?: number;
+  /** The defaults a job's Web UI summary names where the job does not say (jobMetadataSettings(config)). */
+  jobDefaults?: JobMetadataSettings;
 }
 
 export function createClipflowClient(client: Client, options: ClipflowClientOptions): ClipflowClient {
@@ -246,13 +249,16 @@ export function createClipflowClient(client: Client, options: ClipflowClientOpti
 
   return {
     async start(input) {
-      const job = await startInput(parseJob(input, options.maxClips));
+      const valid = parseJob(input, options.maxClips);
+      const job = await startInput(valid);
       const workflowId = workflowIdForJob(job.jobId);
       try {
         const started = await client.workflow.start<typeof generateClips>(WORKFLOW_TYPE, {
           taskQueue: options.taskQueue,
           workflowId,
           args: [job],
+          // The Web UI's summary and details of the job (Temporal's user metadata).
+          ...jobMetadata(valid, options.jobDefaults),
           // A job id names one job: a second start joins the running one, and a finished job is not run again.
           workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
           workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,

@@ -7,9 +7,10 @@ import path from 'node:path';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { connectClient, createClipflowClient } from './client.js';
 import { readJobFile } from './cli/job-file.js';
-import { summaryTable } from './cli/render.js';
+import { reportLines, summaryTable } from './cli/render.js';
 import { watchJob } from './cli/watch.js';
 import { loadConfig, nativeConnectionOptions } from './config/index.js';
+import { jobMetadataSettings } from './job-metadata.js';
 import { freePort, portFree } from './dev-server/ports.js';
 import { startDevServer, type DevServer } from './dev-server/start-dev-server.js';
 import { serveFolder } from './dev-server/static-files.js';
@@ -52,18 +53,19 @@ async function main(): Promise<number> {
   const running = worker.run();
   try {
     const client = await connectClient(config, tracing ? clientTracingInterceptors(tracing) : []);
-    const clipflow = createClipflowClient(client, { taskQueue: config.temporal.taskQueue });
+    const clipflow = createClipflowClient(client, { taskQueue: config.temporal.taskQueue, jobDefaults: jobMetadataSettings(config) });
     const job = await readJobFile(EXAMPLE);
     const handle = await clipflow.start(job);
     const uiBase = server?.uiUrl ?? `http://localhost:${config.temporal.uiPort}`;
     const uiLink = `${uiBase}/namespaces/${config.temporal.namespace}/workflows/${handle.workflowId}`;
     console.error(`job ${job.jobId}: ${job.clipPrompts.length} clips, provider ${config.generation.provider}\nWeb UI: ${uiLink}`);
     const { result, error } = await watchJob(handle);
-    if (result) console.log(summaryTable(result));
-    console.log(`\nclips and report: ${path.join(config.outputDir, job.jobId)}`);
+    if (result) console.log(`${summaryTable(result)}\n`);
+    console.log(`clips: ${path.join(config.outputDir, job.jobId)}`);
     console.log(
       `Web UI for this job: ${uiLink}${server ? '\n  (the dev server stops now; `npm run server` serves the same history again)' : ''}`,
     );
+    if (result) console.log(reportLines(result));
     if (error) {
       console.error(`job failed: ${(error as Error).message}`);
       return 1;

@@ -128,14 +128,11 @@ describe.each(backends.filter((b) => b.env))('budget that holds, costs on $name'
     // With room for two of them, two are made and the total stays under the limit.
     const jobId2 = uniqueName('prior2');
     await h.deps.costTracker.record({ jobId: jobId2, stage: 'audio', clipIndex: -1, key: 'mix-1', amountMicroUsd: 1_000_000 });
-    const h2 = await harness(
-      server,
-      env({ CLIPFLOW_PRICES: perClip(0.5), VIDEO_GENERATOR_BUDGET_USD: '2', CLIPFLOW_DATA_DIR: h.config.dataDir }),
-      (d) => ({
-        ...d,
-        costTracker: h.deps.costTracker,
-      }),
-    );
+    // A second worker on the same ledger (the first one's tracker: PGlite serves one process).
+    const h2 = await harness(server, env({ CLIPFLOW_PRICES: perClip(0.5), VIDEO_GENERATOR_BUDGET_USD: '2' }), (d) => ({
+      ...d,
+      costTracker: h.deps.costTracker,
+    }));
     const result = await h2.worker.runUntil(
       h2.clipflow.start({ jobId: jobId2, clipPrompts: clipPrompts(4, 1.5), options: { minClips: 2 } }).then((j) => j.result()),
     );
@@ -153,13 +150,15 @@ describe.each(backends.filter((b) => b.env))('budget that holds, costs on $name'
     const result = await h.worker.runUntil(async () => {
       const job = await h.clipflow.start({ jobId, clipPrompts: clipPrompts(5, 1.5), options: { concurrency: 5, minClips: 2 } });
       for (let i = 0; i < 100 && (await job.progress().catch(() => undefined))?.running !== 2; i++) await sleep(100);
-      expect((await job.progress()).running).toBe(2);
+      // The progress measures the spend against the job's limit, and then against the raised one.
+      expect(await job.progress()).toMatchObject({ running: 2, budgetLimitMicroUsd: 1_000_000 });
       // A lower limit is refused by the workflow's validator, naming the values.
       const refused = await h.clipflow.raiseBudget(jobId, 0.5).catch((e: unknown) => e);
       expect(refused).toBeInstanceOf(WorkflowUpdateFailedError);
       expect(String((refused as WorkflowUpdateFailedError).cause?.message)).toContain('must be above the current limit $1.00');
       const raised = await h.clipflow.raiseBudget(jobId, 3);
       expect(raised).toEqual({ limitUsd: 3, heldClips: 3 });
+      expect((await job.progress()).budgetLimitMicroUsd).toBe(3_000_000);
       return job.result();
     });
     expect(result.successfulClips).toBe(5);

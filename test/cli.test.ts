@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn, spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,7 +11,10 @@ import { raiseBudgetUpdate } from '../src/shared/names.js';
 import { createClipflowWorker } from '../src/worker.js';
 import { clipPrompts, startTestServer, uniqueName, workflowBundle } from './support/env.js';
 import { harness, type Harness } from './support/job-runner.js';
+import { screenOf } from './support/terminal-screen.js';
 import { until } from './support/wait.js';
+
+const hasScript = spawnSync('script', ['--version']).status === 0;
 
 let server: DevServer;
 let h: Harness;
@@ -272,7 +275,9 @@ describe('clipflow CLI', () => {
     expect(status).toMatchObject({ clipsSucceeded: report.successfulClips, clipsFailed: report.failedClips });
     const statusText = await cli('status', cancelId);
     expect(statusText.stdout).toContain(`${report.successfulClips} ok · ${report.failedClips} failed`);
-    expect(statusText.stdout).toContain(`${report.successfulClips} done · ${report.failedClips} failed · 0 running`);
+    expect(statusText.stdout).toContain(`${report.successfulClips} done, ${report.failedClips} failed, 0 in flight, 0 waiting of 12 clips`);
+    // The spend against the budget as it was raised.
+    expect(statusText.stdout).toMatch(/ of \$6\.00 budget \(\d+%\)$/m);
 
     const again = await cli('cancel', cancelId);
     expect(again.code).toBe(1);
@@ -306,6 +311,46 @@ describe('clipflow CLI', () => {
     const described = await server.env.client.workflow.getHandle(`clipflow-${textOnlyId}`).describe();
     expect(described.memo).toMatchObject({ summary: { clips: '2/2', textOnly: [1] } });
   });
+
+  it.skipIf(!hasScript)(
+    'generate on a terminal redraws a progress frame and ends with the report; the Web UI has its summary',
+    async () => {
+      const ttyId = uniqueName('cli-tty');
+      const file = await jobFile('tty.json', { clipPrompts: clipPrompts(3, 1) });
+      const command = `stty cols 100 rows 40; ${[process.execPath, '--import', 'tsx', 'src/cli/main.ts', 'generate', file, '--job-id', ttyId].map((a) => JSON.stringify(a)).join(' ')}`;
+      // util-linux's `script` runs the CLI on a pseudo-terminal, as a person's shell would. Not
+      // spawnSync: this process's worker runs the job meanwhile.
+      const run = await new Promise<{ code: number | null; stdout: string }>((resolve) => {
+        const child = spawn('script', ['-qec', command, '/dev/null'], {
+          stdio: ['ignore', 'pipe', 'inherit'],
+          env: { ...process.env, TEMPORAL_ADDRESS: server.address, TEMPORAL_TASK_QUEUE: h.taskQueue, OUTPUT_DIR: h.config.outputDir },
+          timeout: 120_000,
+        });
+        let stdout = '';
+        child.stdout.on('data', (chunk: Buffer) => {
+          stdout += chunk.toString();
+        });
+        child.on('close', (code) => resolve({ code, stdout }));
+      });
+      expect(run.code).toBe(0);
+      // Frames replaced one another in place (log-update's erase-line), not a line per change.
+      expect(run.stdout).toContain('\x1b[2K');
+      const screen = await screenOf(run.stdout, { cols: 100, rows: 40 });
+      const frame = screen.findIndex((line) => /^done {7}\[█{40}\] 100% {2}3\/3 clips$/.test(line));
+      expect(frame).toBeGreaterThan(-1);
+      expect(screen[frame + 1]).toBe('  ✓ 3 done   ✗ 0 failed   ▶ 0 in flight   · 0 waiting');
+      expect(screen[frame + 2]).toBe('  $0.00 of $2.00 budget (0%)');
+      // The frame is on screen once: the earlier ones were erased.
+      expect(screen.filter((line) => line.includes(' in flight ')).length).toBe(1);
+      // The output ends with where the report is, and report.html and the contact sheet beside it.
+      const ending = screen.slice(screen.findIndex((line) => line.startsWith('report: ')));
+      expect(ending[0]).toBe(`report: ${path.join(h.config.outputDir, ttyId, 'production_report.json')}`);
+      expect(ending.slice(1).join('\n')).toMatch(/^report\.html: \S+report\.html\ncontact sheet: \S+$/);
+
+      const described = await server.env.client.workflow.getHandle(`clipflow-${ttyId}`).describe();
+      expect(await described.staticSummary()).toBe(`${ttyId}: 3 clips · development · local/clipflow/local-ffmpeg · budget $2.00 · min 3`);
+    },
+  );
 
   it('generate says when no worker polls the task queue, which command starts one, and when one does', async () => {
     const taskQueue = uniqueName('no-worker');

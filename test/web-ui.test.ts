@@ -105,6 +105,30 @@ describe('what a person sees of a job', () => {
       expect(await page.getByText(/clip \d · clipflow\/local-ffmpeg · generate/).count()).toBeGreaterThanOrEqual(1);
       await mkdir('test-artifacts', { recursive: true });
       await page.screenshot({ path: 'test-artifacts/web-ui-job.png', fullPage: true });
+      // The workflow's summary and details, set at start, say what the job is (the UI renders their
+      // markdown in frames of their own, so the text is looked for in every frame).
+      await page.getByText('User Metadata').first().click();
+      const summary = `${jobId}: 4 clips · development · local/clipflow/local-ffmpeg · budget $2.00 · min 3`;
+      const shown = () =>
+        Promise.all(
+          page.frames().map((frame) =>
+            frame
+              .locator('body')
+              .textContent()
+              .catch(() => ''),
+          ),
+        );
+      const texts = await until(
+        'the summary and details in the Web UI',
+        async () => {
+          const all = (await shown()).join('\n').replace(/\s+/g, ' ');
+          return all.includes(summary) && all.includes('provider / model: local/clipflow/local-ffmpeg') ? all : undefined;
+        },
+        30_000,
+        500,
+      );
+      expect(texts).toContain('min clips: 3 of 4');
+      await page.screenshot({ path: 'test-artifacts/web-ui-summary.png', fullPage: true });
     } finally {
       await browser.close();
     }

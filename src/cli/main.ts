@@ -14,13 +14,15 @@ import {
 } from '../client.js';
 import { ConfigError, DEFAULT_ADDRESS, loadConfig, type Config } from '../config/index.js';
 import type { ArtifactStore } from '../store/artifact-store.js';
+import { jobMetadataSettings } from '../job-metadata.js';
 import { createStore } from '../store/create-store.js';
 import { reportKey } from '../store/keys.js';
 import type { JobProgress } from '../shared/model.js';
 import { formatUsd, usdToMicros } from '../shared/money.js';
 import { printable } from '../shared/text.js';
 import { UsageError } from './job-file.js';
-import { progressBar, summaryTable } from './render.js';
+import { progressLine } from './progress-view.js';
+import { reportLines, summaryTable } from './render.js';
 import { readCheckedJobFile, validateCommand } from './validate.js';
 import { watchJob, workerNotices } from './watch.js';
 import { clientTracingInterceptors, startOtlpTracing, type Tracing } from '../telemetry/tracing.js';
@@ -144,7 +146,7 @@ async function run(argv: string[], out: (text: string) => void = (t) => console.
           return notice && `clipflow: ${notice}`;
         },
       });
-      if (result) out(json ? JSON.stringify(result, null, 2) : summaryTable(result));
+      if (result) out(json ? JSON.stringify(result, null, 2) : `${summaryTable(result)}\n\n${reportLines(result)}`);
       if (error) {
         if (json && !result) out(JSON.stringify({ jobId: job.jobId, workflowId: handle.workflowId, error: describeError(error) }));
         console.error(`clipflow: job ${job.jobId} failed: ${describeError(error)}`);
@@ -159,7 +161,7 @@ async function run(argv: string[], out: (text: string) => void = (t) => console.
       const summary = await clipflow.describe(jobId);
       const progress = await progressOf(clipflow, summary);
       if (json) out(JSON.stringify({ ...summary, ...(progress ? { progress } : {}) }));
-      else out(`${statusLine(summary)}${progress ? `\n${progressBar(progress)}` : ''}`);
+      else out(`${statusLine(summary)}${progress ? `\n${progressLine(progress)}` : ''}`);
       return 0;
     }
     case 'cancel': {
@@ -247,7 +249,12 @@ async function connect(config: Config, store?: ArtifactStore): Promise<ClipflowC
     if (err instanceof ConfigError) throw err;
     throw new CommandError(`cannot connect to Temporal at ${config.temporal.address ?? DEFAULT_ADDRESS}: ${(err as Error).message}`);
   }
-  return createClipflowClient(client, { taskQueue: config.temporal.taskQueue, maxClips: config.job.maxClips, ...(store ? { store } : {}) });
+  return createClipflowClient(client, {
+    taskQueue: config.temporal.taskQueue,
+    maxClips: config.job.maxClips,
+    jobDefaults: jobMetadataSettings(config),
+    ...(store ? { store } : {}),
+  });
 }
 
 /** The job's progress, from its workflow; for a finished job only if a worker still answers queries. */

@@ -1,11 +1,5 @@
-import type { GenerateClipsResult, JobProgress } from '../shared/model.js';
+import type { GenerateClipsResult } from '../shared/model.js';
 import { formatUsd } from '../shared/money.js';
-
-export function progressBar(p: JobProgress, width = 30): string {
-  const filled = Math.round((p.percent / 100) * width);
-  const bar = `${'█'.repeat(filled)}${'░'.repeat(width - filled)}`;
-  return `[${bar}] ${p.percent.toFixed(0).padStart(3)}%  ${p.done} done · ${p.failed} failed · ${p.running} running · ${formatUsd(p.spentMicroUsd)}  (${p.stage})`;
-}
 
 export function summaryTable(result: GenerateClipsResult): string {
   const rows: string[][] = [['clip', 'status', 'model', 'duration', 'size', 'px', 'cost', 'attempts', 'time', 'file / error']];
@@ -49,7 +43,24 @@ export function summaryTable(result: GenerateClipsResult): string {
     // A job run in batches returns counts only: its clips are listed by `clipflow report`.
     ...(batches ? [`ran in ${batches.count} batches of up to ${batches.size} clips: every clip is in the report`] : []),
     ...(textOnly.length > 0 ? [`text-only (reference image not used): clip${textOnly.length > 1 ? 's' : ''} ${textOnly.join(', ')}`] : []),
-    `${result.successfulClips}/${result.totalClips} clips · ${formatUsd(result.totalCostMicroUsd)} · ${result.totalGenerationTimeS.toFixed(1)} s · report ${result.reportPath ?? result.reportUri}`,
+    `${result.successfulClips}/${result.totalClips} clips · ${formatUsd(result.totalCostMicroUsd)} · ${result.totalGenerationTimeS.toFixed(1)} s`,
   );
   return lines.join('\n');
+}
+
+/**
+ * The last lines of a job's output: where what the job left for people is, a path when the store
+ * is this machine's directory, else its URI; what the job did not make is left out. Whatever else
+ * the result names for people is one more entry here.
+ */
+export function reportLines(result: GenerateClipsResult): string {
+  const entries: [label: string, where: string | undefined][] = [
+    ['report', result.reportPath ?? result.reportUri],
+    ['report.html', result.reportHtmlPath ?? result.reportHtmlUri],
+    ['contact sheet', result.contactSheetUri],
+  ];
+  return entries
+    .filter((entry): entry is [string, string] => Boolean(entry[1]))
+    .map(([label, where]) => `${label}: ${where}`)
+    .join('\n');
 }

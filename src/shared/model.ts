@@ -314,6 +314,8 @@ export interface JobProgress {
   running: number;
   spentMicroUsd: number;
   spentUsd: number;
+  /** The job's budget limit (raised ones included); absent until the budget check has run. */
+  budgetLimitMicroUsd?: number;
   percent: number;
 }
 

@@ -40,6 +40,7 @@ export async function runInBatches(job: ValidJobInput, settings: JobSettings): P
     ...(settings.clipLimits ? { clipLimits: settings.clipLimits } : {}),
   }).catch(failWithCause);
   const ledger = new BudgetLedger(plan.limitMicroUsd, plan.currentMicroUsd, plan.estimatedMicroUsd);
+  progress.budgetLimit(ledger.limitMicroUsd);
 
   progress.stage('generating');
   const started = Date.now();
@@ -51,7 +52,10 @@ export async function runInBatches(job: ValidJobInput, settings: JobSettings): P
     ledger,
     onProgress: (counts) => progress.set(counts),
   });
-  handleRaiseBudget(ledger, () => scheduler.budgetRaised());
+  handleRaiseBudget(ledger, () => {
+    progress.budgetLimit(ledger.limitMicroUsd);
+    return scheduler.budgetRaised();
+  });
   const outcome = await scheduler.run();
 
   progress.stage('reporting');

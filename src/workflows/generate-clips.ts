@@ -55,6 +55,7 @@ async function runInOneWorkflow(job: ValidJob, settings: JobSettings): Promise<G
     minClips: settings.minClips,
   }).catch(failWithCause);
   const ledger = new BudgetLedger(budget.limitMicroUsd, budget.currentMicroUsd, budget.estimatedMicroUsd);
+  progress.budgetLimit(ledger.limitMicroUsd);
 
   progress.stage('generating');
   const started = Date.now();
@@ -69,6 +70,7 @@ async function runInOneWorkflow(job: ValidJob, settings: JobSettings): Promise<G
       outcome.ok ? progress.clipSucceeded(outcome.clip.costMicroUsd) : progress.clipFailed(outcome.failure.costMicroUsd),
   });
   handleRaiseBudget(ledger, () => {
+    progress.budgetLimit(ledger.limitMicroUsd);
     scheduler.wake();
     return scheduler.heldForBudget;
   });

@@ -55,6 +55,11 @@ export class ProgressTracker {
     this.changed();
   }
 
+  /** The budget the spend is measured against; no history command depends on it, so it changes nothing on replay. */
+  budgetLimit(limitMicroUsd: number): void {
+    this.state.budgetLimitMicroUsd = limitMicroUsd;
+  }
+
   /** Clips that ended without having started: failed, as the report counts them. */
   clipsNotStarted(count: number): void {
     this.state.failed += count;

@@ -31,7 +31,7 @@ export class JobVisibility {
   show(progress: JobProgress, final = false): void {
     setCurrentDetails(
       `**${progress.stage}** · ${progress.done}/${progress.total} clips done · ${progress.failed} failed · ` +
-        `${progress.running} running · ${formatUsd(progress.spentMicroUsd)} spent · ${progress.percent}%`,
+        `${progress.running} running · ${formatUsd(progress.spentMicroUsd)} spent${budgetOf(progress)} · ${progress.percent}%`,
     );
     if (!this.searchAttributes) return;
     const values = `${progress.done}/${progress.failed}/${progress.spentMicroUsd}`;
@@ -49,4 +49,8 @@ export class JobVisibility {
   summarize(summary: Record<string, unknown>): void {
     upsertMemo({ jobId: this.jobId, summary });
   }
+}
+
+function budgetOf(progress: JobProgress): string {
+  return progress.budgetLimitMicroUsd === undefined ? '' : ` of ${formatUsd(progress.budgetLimitMicroUsd)}`;
 }

@@ -3,6 +3,7 @@ import type { ActivityDeps } from '../../src/activities/index.js';
 import { createClipflowClient, type ClipflowClient } from '../../src/client.js';
 import type { Config } from '../../src/config/index.js';
 import type { DevServer } from '../../src/dev-server/start-dev-server.js';
+import { jobMetadataSettings } from '../../src/job-metadata.js';
 import { createActivityDeps, createClipflowWorker } from '../../src/worker.js';
 import { testConfig, uniqueName, workflowBundle } from './env.js';
 
@@ -31,7 +32,12 @@ export async function harness(
     taskQueue,
   });
   // The client shares the worker's store, where a big job's clip list goes.
-  const clipflow = createClipflowClient(server.env.client, { taskQueue, store: deps.store, maxClips: config.job.maxClips });
+  const clipflow = createClipflowClient(server.env.client, {
+    taskQueue,
+    store: deps.store,
+    maxClips: config.job.maxClips,
+    jobDefaults: jobMetadataSettings(config),
+  });
   return { config, taskQueue, deps, worker, clipflow };
 }
 
