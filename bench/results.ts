@@ -4,9 +4,10 @@ import type { Machine } from './machine.js';
 import type { CrashResult } from './scenarios/crash.js';
 import type { LargeResult } from './scenarios/large.js';
 import type { OverheadResult } from './scenarios/overhead.js';
+import type { ScaleResult } from './scenarios/scale.js';
 import type { ThroughputResult } from './scenarios/throughput.js';
 
-export const SCENARIOS = ['overhead', 'throughput', 'crash', 'large'] as const;
+export const SCENARIOS = ['overhead', 'throughput', 'crash', 'large', 'scale'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 /** os.loadavg(): the 1, 5 and 15 minute load averages. */
@@ -39,5 +40,6 @@ export interface BenchResults {
     throughput?: ScenarioRecord<ThroughputResult>;
     crash?: ScenarioRecord<CrashResult>;
     large?: ScenarioRecord<LargeResult>;
+    scale?: ScenarioRecord<ScaleResult>;
   };
 }
