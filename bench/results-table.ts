@@ -4,6 +4,7 @@ import { CRASH_DEFAULTS, type CrashResult } from './scenarios/crash.js';
 import { LARGE_DEFAULTS, LIMITS, type LargeResult } from './scenarios/large.js';
 import { MEMORY_DEFAULTS, type MemoryResult, type StartupMemory } from './scenarios/memory.js';
 import { OVERHEAD_DEFAULTS, type OverheadResult } from './scenarios/overhead.js';
+import { SCALE_DEFAULTS, type ScaleResult } from './scenarios/scale.js';
 import { THROUGHPUT_DEFAULTS, type ThroughputResult } from './scenarios/throughput.js';
 
 const s = (ms: number, digits = 2) => `${(ms / 1000).toFixed(digits)} s`;
@@ -152,6 +153,45 @@ function memory(m: MemoryResult): string[] {
   ];
 }
 
+function scale(r: ScaleResult): string[] {
+  const { concurrency, latencyMs, pollIntervalMs } = r.params;
+  return [
+    `One job at a time, concurrency ${concurrency}, L = ${latencyMs} ms, poll every ${pollIntervalMs} ms; each job has a fresh worker in a child process (local store, embedded PGlite tracker). A job past one batch runs as child workflows; every workflow of the job is read. Limits: ${int(LIMITS.eventsWarn)} events and 256 KiB per payload (Temporal's warnings).`,
+    '',
+    row(
+      'clips',
+      'made',
+      'makespan',
+      'per clip',
+      'per clip vs first',
+      'workflows',
+      'most events in one workflow',
+      'largest payload',
+      'start input',
+      'worker peak RSS',
+      'server peak RSS',
+      'load at start / end',
+    ),
+    row(...Array(12).fill('---')),
+    ...r.jobs.map((j) =>
+      row(
+        int(j.clips),
+        int(j.successfulClips),
+        s(j.makespanMs, 1),
+        ms(j.makespanPerClipMs),
+        ratio(j.perClipVsFirst),
+        `${j.workflows} (${j.batches} batches)`,
+        `${int(j.mostEvents.events)} (${pct(j.mostEvents.events / LIMITS.eventsWarn)} of ${int(LIMITS.eventsWarn)})`,
+        `${(j.largestPayload.bytes / 1024).toFixed(1)} KiB (${j.largestPayload.where})`,
+        `${(j.startInputBytes / 1024).toFixed(1)} KiB`,
+        mib(j.workerPeakRssMiB),
+        mib(j.serverPeakRssMiB),
+        `${load(j.load.start)} / ${load(j.load.end)}`,
+      ),
+    ),
+  ];
+}
+
 export function renderResults(r: BenchResults): string {
   const m = r.machine;
   const { pollIntervalMs, replicateDefaultPollIntervalMs } = r.settings;
@@ -172,6 +212,7 @@ export function renderResults(r: BenchResults): string {
     ...section('Throughput: one worker, many jobs', r.scenarios.throughput, THROUGHPUT_DEFAULTS, throughput),
     ...section('A large job against the history limits', r.scenarios.large, LARGE_DEFAULTS, large),
     ...section('Memory: the embedded tracker, and clips in flight', r.scenarios.memory, MEMORY_DEFAULTS, memory),
+    ...section('Scale: jobs of 1,000 to 20,000 clips', r.scenarios.scale, SCALE_DEFAULTS, scale),
   ];
   return `${lines.join('\n').trimEnd()}\n`;
 }

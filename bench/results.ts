@@ -8,9 +8,10 @@ import type { CrashResult } from './scenarios/crash.js';
 import type { LargeResult } from './scenarios/large.js';
 import type { MemoryResult } from './scenarios/memory.js';
 import type { OverheadResult } from './scenarios/overhead.js';
+import type { ScaleResult } from './scenarios/scale.js';
 import type { ThroughputResult } from './scenarios/throughput.js';
 
-export const SCENARIOS = ['overhead', 'throughput', 'crash', 'large', 'memory'] as const;
+export const SCENARIOS = ['overhead', 'throughput', 'crash', 'large', 'memory', 'scale'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 /** os.loadavg(): the 1, 5 and 15 minute load averages. */
@@ -45,5 +46,6 @@ export interface BenchResults {
     crash?: ScenarioRecord<CrashResult>;
     large?: ScenarioRecord<LargeResult>;
     memory?: ScenarioRecord<MemoryResult>;
+    scale?: ScenarioRecord<ScaleResult>;
   };
 }

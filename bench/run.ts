@@ -3,8 +3,9 @@
  *   overhead    6 clips, concurrency 3, L = 2 s: makespan against ceil(N/C)·L and a promise pool
  *   throughput  100 jobs × 10 clips, L = 0, one worker: clips/s, job latency, peak RSS
  *   crash       SIGKILL at 50% of a 12-clip job: extra wall time, duplicate creates; the pool starts over
- *   large       1000 clips in one job, concurrency 50, L = 100 ms: history against Temporal's limits
+ *   large       800 clips in one workflow, concurrency 50, L = 100 ms: history against Temporal's limits
  *   memory      worker peak RSS on a fresh and a reopened PGlite dir; RSS with 2000 clips in flight
+ *   scale       jobs of 1,000, 5,000 and 20,000 clips (child workflows past one batch): events and payloads per workflow, RSS
  *
  *   npm run bench                                   all five
  *   npm run bench -- --only crash,overhead          some
@@ -27,28 +28,33 @@ import { LARGE_DEFAULTS, runLarge } from './scenarios/large.js';
 import { MEMORY_DEFAULTS, runMemory } from './scenarios/memory.js';
 import { OVERHEAD_DEFAULTS, runOverhead } from './scenarios/overhead.js';
 import { runThroughput, THROUGHPUT_DEFAULTS } from './scenarios/throughput.js';
+import { runScale, SCALE_DEFAULTS } from './scenarios/scale.js';
 
 const RESULTS_FILE = path.join(REPO, 'bench', 'results.json');
 const REPORT_FILE = path.join(REPO, 'docs', 'benchmarks.md');
 const DEFAULT_POLL_INTERVAL_MS = 50;
-const USAGE = `usage: bench/run.ts [--only ${SCENARIOS.join('|')}[,...]] [--poll-interval-ms N] [--report]`;
+const USAGE = `usage: bench/run.ts [--only ${SCENARIOS.join('|')}[,...]] [--poll-interval-ms N] [--scale-sizes N,N,...] [--report]`;
 
 interface Args {
   selected: ScenarioName[];
   pollIntervalMs: number;
   reportOnly: boolean;
+  /** The scale scenario's job sizes, when not its defaults. */
+  scaleSizes?: number[];
 }
 
 function parseArgs(argv: string[]): Args {
   const only: string[] = [];
   let pollIntervalMs = DEFAULT_POLL_INTERVAL_MS;
   let reportOnly = false;
+  let scaleSizes: number[] | undefined;
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i]!.split('=', 2) as [string, string | undefined];
     const value = () => inline ?? argv[++i] ?? '';
     if (flag === '--only') only.push(...value().split(','));
     else if (flag === '--poll-interval-ms') pollIntervalMs = Number(value());
     else if (flag === '--report') reportOnly = true;
+    else if (flag === '--scale-sizes') scaleSizes = value().split(',').map(Number);
     else if (flag === '--help' || flag === '-h') {
       console.log(USAGE);
       process.exit(0);
@@ -59,7 +65,14 @@ function parseArgs(argv: string[]): Args {
   const names = only.map((n) => n.trim()).filter(Boolean);
   for (const n of names)
     if (!SCENARIOS.includes(n as ScenarioName)) throw new Error(`unknown scenario "${n}" (one of ${SCENARIOS.join(', ')})`);
-  return { selected: names.length ? SCENARIOS.filter((s) => names.includes(s)) : [...SCENARIOS], pollIntervalMs, reportOnly };
+  if (scaleSizes?.some((n) => !Number.isInteger(n) || n < 1))
+    throw new Error(`--scale-sizes must be positive integers, not ${scaleSizes.join(',')}`);
+  return {
+    selected: names.length ? SCENARIOS.filter((s) => names.includes(s)) : [...SCENARIOS],
+    pollIntervalMs,
+    reportOnly,
+    ...(scaleSizes ? { scaleSizes } : {}),
+  };
 }
 
 /** Runs one scenario, with the load average at its start and end; a failure is recorded, not thrown. */
@@ -88,7 +101,7 @@ function previousScenarios(): BenchResults['scenarios'] {
 }
 
 async function main(): Promise<number> {
-  const { selected, pollIntervalMs, reportOnly } = parseArgs(process.argv.slice(2));
+  const { selected, pollIntervalMs, reportOnly, scaleSizes } = parseArgs(process.argv.slice(2));
   if (reportOnly) {
     if (!existsSync(RESULTS_FILE)) throw new Error(`${RESULTS_FILE} does not exist: run the bench first`);
     writeFileSync(REPORT_FILE, renderResults(JSON.parse(readFileSync(RESULTS_FILE, 'utf8')) as BenchResults));
@@ -115,6 +128,10 @@ async function main(): Promise<number> {
     large: async () => (scenarios.large = await measure(log, () => runLarge(bench, log, { ...LARGE_DEFAULTS, pollIntervalMs }))),
     // Its own poll interval: 2000 activities polling every 50 ms would measure the polling instead.
     memory: async () => (scenarios.memory = await measure(log, () => runMemory(bench, log, MEMORY_DEFAULTS))),
+    scale: async () =>
+      (scenarios.scale = await measure(log, () =>
+        runScale(bench, log, { ...SCALE_DEFAULTS, ...(scaleSizes ? { sizes: scaleSizes } : {}), pollIntervalMs }),
+      )),
   };
   let failed = false;
   try {
