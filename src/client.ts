@@ -3,6 +3,7 @@ import {
   Connection,
   WorkflowExecutionAlreadyStartedError,
   WorkflowFailedError,
+  WorkflowNotFoundError,
   type WorkflowExecutionInfo,
   type WorkflowExecutionStatusName,
   type WorkflowClientInterceptor,
@@ -10,7 +11,7 @@ import {
 } from '@temporalio/client';
 import { createHash } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
-import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
+import { ApplicationFailure, WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
 import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow/index.js';
 import { tsToMs } from '@temporalio/common/lib/time.js';
 import proto from '@temporalio/proto';
@@ -22,6 +23,7 @@ import {
   JobId,
   jobSchema,
   MAX_CLIPS_SETTING,
+  MAX_JOB_ID_CHARS,
   namesClipList,
   StoredJobInput,
   type GenerateClipsResult,
@@ -31,8 +33,9 @@ import {
 } from './shared/model.js';
 import type { ArtifactStore } from './store/artifact-store.js';
 import { clipListKey } from './store/keys.js';
-import { invalidInput } from './shared/failures.js';
+import { FailureType, invalidInput } from './shared/failures.js';
 import { jobMetadata, type JobMetadataSettings } from './job-metadata.js';
+import { planRedo, RedoRefused, type RedoOptions } from './redo-plan.js';
 import {
   CLIPS_FAILED_ATTRIBUTE,
   CLIPS_SUCCEEDED_ATTRIBUTE,
@@ -53,6 +56,11 @@ export interface ClipflowClient {
    * finished) one, never a second run. With other input it throws JobInputConflict.
    */
   start(input: GenerateClipsInput): Promise<JobHandle>;
+  /**
+   * Starts `<jobId>-redo-N`, a new job that keeps the finished job's good clips (not paid for
+   * again) and makes again the chosen ones, or the failed ones; throws RedoRefused when it cannot.
+   */
+  redo(jobId: string, options: RedoOptions): Promise<JobHandle>;
   handle(jobId: string): JobHandle;
   progress(jobId: string): Promise<JobProgress>;
   result(jobId: string): Promise<GenerateClipsResult>;
@@ -229,6 +237,8 @@ export interface ClipflowClientOptions {
   jobDefaults?: JobMetadataSettings;
 }
 
+export { RedoRefused, type RedoOptions } from './redo-plan.js';
+
 export function createClipflowClient(client: Client, options: ClipflowClientOptions): ClipflowClient {
   function handle(jobId: string, runId?: string): JobHandle {
     const workflowId = workflowIdForJob(parseJobId(jobId));
@@ -248,36 +258,17 @@ export function createClipflowClient(client: Client, options: ClipflowClientOpti
   }
 
   return {
-    async start(input) {
-      const valid = parseJob(input, options.maxClips);
-      const job = await startInput(valid);
-      const workflowId = workflowIdForJob(job.jobId);
-      try {
-        const started = await client.workflow.start<typeof generateClips>(WORKFLOW_TYPE, {
-          taskQueue: options.taskQueue,
-          workflowId,
-          args: [job],
-          // The Web UI's summary and details of the job (Temporal's user metadata).
-          ...jobMetadata(valid, options.jobDefaults),
-          // A job id names one job: a second start joins the running one, and a finished job is not run again.
-          workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-          workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-        });
-        const joined = handle(job.jobId, started.firstExecutionRunId);
-        await requireSameInput(joined, job);
-        return joined;
-      } catch (err) {
-        if (err instanceof WorkflowExecutionAlreadyStartedError) {
-          const existing = handle(job.jobId);
-          await requireSameInput(existing, job);
-          return existing;
-        }
-        // The SDK says "Failed to start Workflow"; the server's reason (a start input over the
-        // blob size limit, say) is in the cause, and is what a person needs to read.
-        const cause = err instanceof Error && err.cause instanceof Error ? err.cause.message : undefined;
-        if (cause) throw new Error(`the server refused to start job ${job.jobId}: ${cause}`, { cause: err });
-        throw err;
+    start: (input) => startJob(parseJob(input, options.maxClips)),
+    async redo(jobId, redoOptions) {
+      const original = handle(jobId);
+      const result = await finishedResult(original);
+      const input = await startedInput(original.workflowId);
+      if (!input || namesClipList(input)) {
+        throw new RedoRefused(`job ${jobId} has its clip list in the store (a job past one batch): redoing it is not supported`);
       }
+      const planned = planRedo(GenerateClipsInput.parse(input), result, redoOptions, await freeRedoId(jobId));
+      // The redo's memo names the job it redoes; that job's memo cannot change once it has ended.
+      return startJob(parseJob(planned, options.maxClips), { redoOf: jobId });
     },
     handle: (jobId) => handle(jobId),
     progress: async (jobId) => handle(jobId).progress(),
@@ -310,13 +301,94 @@ export function createClipflowClient(client: Client, options: ClipflowClientOpti
     },
   };
 
+  async function startJob(valid: ValidJob, memo?: Record<string, unknown>): Promise<JobHandle> {
+    const job = await startInput(valid);
+    const workflowId = workflowIdForJob(job.jobId);
+    try {
+      const started = await client.workflow.start<typeof generateClips>(WORKFLOW_TYPE, {
+        taskQueue: options.taskQueue,
+        workflowId,
+        args: [job],
+        ...(memo ? { memo } : {}),
+        // The Web UI's summary and details of the job (Temporal's user metadata).
+        ...jobMetadata(valid, options.jobDefaults),
+        // A job id names one job: a second start joins the running one, and a finished job is not run again.
+        workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+      });
+      const joined = handle(job.jobId, started.firstExecutionRunId);
+      await requireSameInput(joined, job);
+      return joined;
+    } catch (err) {
+      if (err instanceof WorkflowExecutionAlreadyStartedError) {
+        const existing = handle(job.jobId);
+        await requireSameInput(existing, job);
+        return existing;
+      }
+      // The SDK says "Failed to start Workflow"; the server's reason (a start input over the
+      // blob size limit, say) is in the cause, and is what a person needs to read.
+      const cause = err instanceof Error && err.cause instanceof Error ? err.cause.message : undefined;
+      if (cause) throw new Error(`the server refused to start job ${job.jobId}: ${cause}`, { cause: err });
+      throw err;
+    }
+  }
+
+  /** A finished job's result; a job that failed for too few clips carries it in its failure. */
+  async function finishedResult(job: JobHandle): Promise<GenerateClipsResult> {
+    const { status } = await job.describe();
+    if (status === 'COMPLETED') return job.result();
+    if (status === 'FAILED') {
+      const err = await job.result().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      const cause = err instanceof WorkflowFailedError ? err.cause : undefined;
+      if (cause instanceof ApplicationFailure && cause.type === FailureType.InsufficientClips && cause.details?.[0]) {
+        return cause.details[0] as GenerateClipsResult;
+      }
+    }
+    throw new RedoRefused(
+      `job ${job.jobId} has not finished with clips (${status.toLowerCase()}): only a completed job, or one that made too few clips, can be redone`,
+    );
+  }
+
+  /** The first free `<jobId>-redo-N`: the id says which job it redoes and the how-manieth redo it is. */
+  async function freeRedoId(jobId: string): Promise<string> {
+    for (let n = 1; ; n++) {
+      const id = `${jobId}-redo-${n}`;
+      if (id.length > MAX_JOB_ID_CHARS) throw new RedoRefused(`job id ${id} would be longer than ${MAX_JOB_ID_CHARS} characters`);
+      const exists = await handle(id)
+        .describe()
+        .then(
+          () => true,
+          (err: unknown) => {
+            if (err instanceof WorkflowNotFoundError) return false;
+            throw err;
+          },
+        );
+      if (!exists) return id;
+    }
+  }
+
+  /** The input a workflow was started with (its first history event). */
+  async function startedInput(workflowId: string, runId?: string): Promise<unknown> {
+    const { history } = await client.workflowService.getWorkflowExecutionHistory({
+      namespace: client.options.namespace,
+      execution: { workflowId, ...(runId ? { runId } : {}) },
+      maximumPageSize: 1,
+    });
+    const payloads = history?.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads;
+    return decodeFromPayloadsAtIndex(client.options.loadedDataConverter, 0, payloads);
+  }
+
   /**
    * The job as it is sent: whole when it is small, else its clip list in the store under a key
    * named by the list's hash (the same list gives the same URI, another list another one).
    */
   async function startInput(job: ValidJob): Promise<ValidJobInput> {
     const { store } = options;
-    if (!store || Buffer.byteLength(JSON.stringify(job)) <= INLINE_INPUT_BYTES) return job;
+    // A redo is sent whole: it runs in one workflow, which reads no clip list from the store.
+    if (!store || job.redo || Buffer.byteLength(JSON.stringify(job)) <= INLINE_INPUT_BYTES) return job;
     const list = JSON.stringify(job.clipPrompts);
     const uri = await store.putText(clipListKey(job.jobId, createHash('sha256').update(list).digest('hex')), list, 'application/json');
     return { jobId: job.jobId, clipList: { uri, clips: job.clipPrompts.length }, ...(job.options ? { options: job.options } : {}) };
@@ -327,13 +399,7 @@ export function createClipflowClient(client: Client, options: ClipflowClientOpti
    * job was started with (its first history event) must be this one.
    */
   async function requireSameInput(job: JobHandle, input: ValidJobInput): Promise<void> {
-    const { history } = await client.workflowService.getWorkflowExecutionHistory({
-      namespace: client.options.namespace,
-      execution: { workflowId: job.workflowId, ...(job.runId ? { runId: job.runId } : {}) },
-      maximumPageSize: 1,
-    });
-    const payloads = history?.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads;
-    const first = await decodeFromPayloadsAtIndex(client.options.loadedDataConverter, 0, payloads);
+    const first = await startedInput(job.workflowId, job.runId);
     const recorded = (namesClipList(first) ? StoredJobInput : GenerateClipsInput).safeParse(first);
     const field = firstDifference(recorded.success ? recorded.data : undefined, input);
     if (field !== undefined) throw new JobInputConflict(input.jobId, job.workflowId, field);

@@ -793,6 +793,7 @@ describe('writeReport', () => {
     findings: [],
     posterUri: null,
     stripUri: null,
+    keptFrom: null,
   });
 
   function clip(clipIndex: number, extra: Partial<Clip> = {}): Clip {

@@ -12,7 +12,9 @@ export interface ReportRow {
   /** Its path on disk, when the store is a local directory. */
   path: string | null;
   success: boolean;
-  outcome: 'succeeded' | FailureRule['outcome'];
+  /** 'kept': a redo kept it from the job named in keptFrom (made and paid for there). */
+  outcome: 'succeeded' | 'kept' | FailureRule['outcome'];
+  keptFrom: string | null;
   provider: string | null;
   model: string | null;
   costUsd: number;
@@ -59,7 +61,8 @@ export function buildReport(input: ReportInput, place: ReportPlace = {}) {
       uri: clip?.uri ?? null,
       path: clip?.path ?? null,
       success: clip !== undefined,
-      outcome: clip ? 'succeeded' : ruleFor(failure?.errorType).outcome,
+      outcome: clip ? (clip.keptFrom ? 'kept' : 'succeeded') : ruleFor(failure?.errorType).outcome,
+      keptFrom: clip?.keptFrom ?? null,
       provider: clip?.provider ?? null,
       model: clip?.model ?? failure?.model ?? failedAttempts.at(-1)?.model ?? null,
       costUsd: clip?.costUsd ?? microsToUsd(failure?.costMicroUsd ?? 0),

@@ -39,10 +39,17 @@ ${budgetSection(report.budget)}
 }
 
 function clipCard(row: ReportRow, pictures: EmbeddedPictures): string {
-  const outcome = row.success ? 'succeeded' : `${row.outcome}${row.reason ? ` — ${row.reason}` : ''}`;
+  const outcome = row.keptFrom
+    ? `kept from job ${row.keptFrom}`
+    : row.success
+      ? 'succeeded'
+      : `${row.outcome}${row.reason ? ` — ${row.reason}` : ''}`;
+  // A kept clip stays in the folder of the job that made it, beside this job's folder.
+  const src =
+    row.uri && (row.keptFrom ? `../${relative(row.uri.split('/').slice(0, -1).join('/'))}/${relative(row.uri)}` : relative(row.uri));
   const media =
-    row.success && row.uri
-      ? `<video controls preload="metadata" src="${esc(relative(row.uri))}"${pictures.poster ? ` poster="${pictures.poster}"` : ''}></video>`
+    row.success && src
+      ? `<video controls preload="metadata" src="${esc(src)}"${pictures.poster ? ` poster="${pictures.poster}"` : ''}></video>`
       : `<div class="no-video">no clip</div>`;
   const facts: [string, string][] = [
     ['Prompt', row.prompt === null ? '<span class="muted">not recorded</span>' : `<q class="prompt">${esc(row.prompt)}</q>`],

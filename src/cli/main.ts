@@ -6,6 +6,8 @@ import {
   createClipflowClient,
   JOB_STATUSES,
   JobInputConflict,
+  RedoRefused,
+  type JobHandle,
   parseBudgetUsd,
   parseJobId,
   type ClipflowClient,
@@ -19,8 +21,10 @@ import { createStore } from '../store/create-store.js';
 import { reportKey } from '../store/keys.js';
 import type { JobProgress } from '../shared/model.js';
 import { formatUsd, usdToMicros } from '../shared/money.js';
+import { ClipflowError, FailureType } from '../shared/failures.js';
 import { printable } from '../shared/text.js';
 import { UsageError } from './job-file.js';
+import { parseClipList, readRedoPrompts } from './redo-args.js';
 import { progressLine } from './progress-view.js';
 import { reportLines, summaryTable } from './render.js';
 import { readCheckedJobFile, validateCommand } from './validate.js';
@@ -35,6 +39,9 @@ const USAGE = `usage: clipflow <command> [options]
   report <jobId> [--json]                                   the job's production report
   list [--status STATUS] [--limit N] [--json]               recent jobs of the task queue, newest first, with their counts and spend
   raise-budget <jobId> <usd> [--json]                       raise a running job's budget to <usd>; clips waiting for budget start
+  redo <jobId> (--clips 3,5 | --failed) [--file prompts.json] [--no-wait] [--json]
+                                                            start <jobId>-redo-N: keeps the finished job's other good clips (not paid
+                                                            again) and makes these clips again (new prompts from the file, if given)
 Jobs run on a worker: start one first (npm run worker) with the same TEMPORAL_* settings.
 Exit codes: 0 done, 1 the job or the cluster failed, 2 usage error (bad flag, bad job id, bad job file, a job id
 already used for other input, bad configuration).`;
@@ -50,6 +57,9 @@ const OPTIONS = {
   'no-wait': { type: 'boolean' },
   status: { type: 'string' },
   limit: { type: 'string' },
+  clips: { type: 'string' },
+  failed: { type: 'boolean' },
+  file: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 type OptionName = keyof typeof OPTIONS;
@@ -62,8 +72,9 @@ const COMMANDS: Record<string, { args: string[]; options: OptionName[] }> = {
   report: { args: ['a job id'], options: ['json'] },
   list: { args: [], options: ['json', 'status', 'limit'] },
   'raise-budget': { args: ['a job id', 'a budget in USD'], options: ['json'] },
+  redo: { args: ['a job id'], options: ['json', 'no-wait', 'clips', 'failed', 'file'] },
 };
-const COMMAND_NAMES = 'generate, validate, status, cancel, report, list or raise-budget';
+const COMMAND_NAMES = 'generate, validate, status, cancel, report, list, raise-budget or redo';
 
 const STATUS_ALIASES: Record<string, JobStatus> = {
   canceled: 'CANCELLED',
@@ -112,6 +123,10 @@ async function run(argv: string[], out: (text: string) => void = (t) => console.
   const limit = parseLimit(values.limit);
   const jobId = spec.args[0] === 'a job id' ? jobIdArgument(arg) : '';
   const budgetUsd = command === 'raise-budget' ? budgetArgument(args[1] ?? '') : 0;
+  const redoClips = values.clips === undefined ? undefined : parseClipList(values.clips);
+  if (command === 'redo' && (redoClips === undefined) === (values.failed !== true)) {
+    throw new UsageError('redo needs either --clips (the clip indexes to make again) or --failed, not both (clipflow --help)');
+  }
   const config = loadConfig();
   const { taskQueue } = config.temporal;
 
@@ -128,31 +143,26 @@ async function run(argv: string[], out: (text: string) => void = (t) => console.
         if (err instanceof JobInputConflict) throw new UsageError(`${err.message} (job file ${arg})`);
         throw err;
       }
-      console.error(`job ${job.jobId}: workflow ${handle.workflowId} on task queue ${taskQueue}`);
-      const notices = workerNotices(() => clipflow.workersPolling(), taskQueue);
-      if (values['no-wait']) {
-        const notice = await notices().catch(() => undefined);
-        if (notice) console.error(`clipflow: ${notice}`);
-        out(
-          json
-            ? JSON.stringify({ jobId: job.jobId, workflowId: handle.workflowId, ...(handle.runId ? { runId: handle.runId } : {}) })
-            : job.jobId,
-        );
-        return 0;
+      return follow(clipflow, handle, taskQueue, { json, noWait: values['no-wait'] === true }, out);
+    }
+    case 'redo': {
+      const prompts = values.file === undefined ? undefined : await readRedoPrompts(values.file);
+      const clipflow = await connect(config);
+      let handle: Awaited<ReturnType<ClipflowClient['redo']>>;
+      try {
+        handle = await clipflow.redo(jobId, {
+          ...(redoClips ? { clips: redoClips } : { failed: true }),
+          ...(prompts ? { prompts } : {}),
+        });
+      } catch (err) {
+        if (err instanceof RedoRefused) throw new UsageError(`redo: ${err.message}`);
+        // The redo's clips broke the job's rules (a new prompt, most likely): the fields are named.
+        if (err instanceof ClipflowError && err.type === FailureType.InvalidInput)
+          throw new UsageError(`redo of job ${jobId}: ${err.message}`);
+        throw err;
       }
-      const { result, error } = await watchJob(handle, {
-        notices: async () => {
-          const notice = await notices();
-          return notice && `clipflow: ${notice}`;
-        },
-      });
-      if (result) out(json ? JSON.stringify(result, null, 2) : `${summaryTable(result)}\n\n${reportLines(result)}`);
-      if (error) {
-        if (json && !result) out(JSON.stringify({ jobId: job.jobId, workflowId: handle.workflowId, error: describeError(error) }));
-        console.error(`clipflow: job ${job.jobId} failed: ${describeError(error)}`);
-        return 1;
-      }
-      return 0;
+      console.error(`job ${handle.jobId} redoes job ${jobId}`);
+      return follow(clipflow, handle, taskQueue, { json, noWait: values['no-wait'] === true }, out);
     }
     case 'validate':
       return validateCommand(config, arg, json, out);
@@ -234,6 +244,38 @@ async function run(argv: string[], out: (text: string) => void = (t) => console.
     }
   }
   throw new UsageError(`unknown command "${command}"`);
+}
+
+/** Shows a started job until it ends (or only its id, with --no-wait); the exit code says how it went. */
+async function follow(
+  clipflow: ClipflowClient,
+  handle: JobHandle,
+  taskQueue: string,
+  { json, noWait }: { json: boolean; noWait: boolean },
+  out: (text: string) => void,
+): Promise<number> {
+  const { jobId } = handle;
+  console.error(`job ${jobId}: workflow ${handle.workflowId} on task queue ${taskQueue}`);
+  const notices = workerNotices(() => clipflow.workersPolling(), taskQueue);
+  if (noWait) {
+    const notice = await notices().catch(() => undefined);
+    if (notice) console.error(`clipflow: ${notice}`);
+    out(json ? JSON.stringify({ jobId, workflowId: handle.workflowId, ...(handle.runId ? { runId: handle.runId } : {}) }) : jobId);
+    return 0;
+  }
+  const { result, error } = await watchJob(handle, {
+    notices: async () => {
+      const notice = await notices();
+      return notice && `clipflow: ${notice}`;
+    },
+  });
+  if (result) out(json ? JSON.stringify(result, null, 2) : `${summaryTable(result)}\n\n${reportLines(result)}`);
+  if (error) {
+    if (json && !result) out(JSON.stringify({ jobId, workflowId: handle.workflowId, error: describeError(error) }));
+    console.error(`clipflow: job ${jobId} failed: ${describeError(error)}`);
+    return 1;
+  }
+  return 0;
 }
 
 /** Started on the first connection when traces are configured: a job started here opens its trace here. */

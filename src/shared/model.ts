@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { clipLimitProblems, type ClipLimits } from './clip-limits.js';
-import type { AttemptRecord, ContentCheckResult } from './content.js';
+import type { AttemptRecord, ContentCheckResult, ContentFinding } from './content.js';
 import { findControlCharacter, hasVisibleText, nearestName, printable } from './text.js';
 
 /** Data shared by client, workflow and activities. Money travels as integer micro-dollars. */
@@ -115,6 +115,45 @@ export const JobOptions = strictObject({
 }).partial();
 export type JobOptions = z.infer<typeof JobOptions>;
 
+/**
+ * A clip a redo keeps from the job it redoes: made and paid for there, so not made again. Its
+ * failed attempts stay in that job's report; the rest of the clip is carried as it was.
+ */
+const count = z.number().int().min(0);
+export const KeptClip = strictObject({
+  clipIndex: clipShape.clipIndex,
+  uri: z.string().min(1).max(2048),
+  path: z.string().max(4096).optional(),
+  durationS: z.number().min(0),
+  width: count,
+  height: count,
+  sizeBytes: count,
+  provider: z.string().max(200),
+  model: z.string().max(200),
+  costMicroUsd: count,
+  costUsd: z.number().min(0),
+  attempts: count,
+  generationTimeS: z.number().min(0),
+  imageNote: z.string().max(2000).optional(),
+  contentCheck: z
+    .object({
+      decodedFrames: count,
+      decodedS: z.number(),
+      decodeErrors: count,
+      findings: z.array(z.custom<ContentFinding>()).max(0, 'must be empty: a kept clip passed its check'),
+    })
+    .optional(),
+  posterUri: z.string().max(2048).optional(),
+  stripUri: z.string().max(2048).optional(),
+  /** The job that made it, when that job was itself a redo that kept it. */
+  keptFrom: JobId.optional(),
+});
+
+/** A redo of job `of`: the clips in `keep` are that job's, the job's other clips are made anew. */
+export const Redo = strictObject({ of: JobId, keep: z.array(KeptClip).max(MAX_CLIPS_CEILING) });
+export type Redo = z.infer<typeof Redo>;
+export type KeptClip = z.input<typeof KeptClip>;
+
 /** What a job may hold at most, and the setting that says so (named in the refusal). */
 export interface ClipCountLimit {
   maxClips: number;
@@ -150,6 +189,7 @@ export function jobSchema(limits?: ClipLimits, count: ClipCountLimit = CEILING) 
       .min(1, 'must contain at least one clip prompt')
       .max(count.maxClips, tooManyClips(count)),
     options: JobOptions.optional(),
+    redo: Redo.optional(),
   }).superRefine((input, ctx) => {
     const seen = new Map<number, number>();
     input.clipPrompts.forEach((clip, position) => {
@@ -164,6 +204,7 @@ export function jobSchema(limits?: ClipLimits, count: ClipCountLimit = CEILING) 
         seen.set(clip.clipIndex, position);
       }
     });
+    if (input.redo) checkRedo(input.redo, seen, ctx);
     const minClips = input.options?.minClips;
     if (minClips !== undefined && minClips > input.clipPrompts.length) {
       ctx.addIssue({
@@ -173,6 +214,20 @@ export function jobSchema(limits?: ClipLimits, count: ClipCountLimit = CEILING) 
       });
     }
   });
+}
+
+/** A kept clip must be one of the job's clips, kept once; at least one clip must be left to make. */
+function checkRedo(redo: Redo, prompts: ReadonlyMap<number, number>, ctx: z.core.$RefinementCtx): void {
+  const kept = new Set<number>();
+  redo.keep.forEach(({ clipIndex }, position) => {
+    const path = ['redo', 'keep', position, 'clipIndex'];
+    if (!prompts.has(clipIndex)) ctx.addIssue({ code: 'custom', path, message: `clip ${clipIndex} is not among the job's clip prompts` });
+    else if (kept.has(clipIndex)) ctx.addIssue({ code: 'custom', path, message: `clip ${clipIndex} is kept twice` });
+    kept.add(clipIndex);
+  });
+  if (prompts.size > 0 && kept.size >= prompts.size) {
+    ctx.addIssue({ code: 'custom', path: ['redo', 'keep'], message: 'keeps every clip: a redo must make at least one' });
+  }
 }
 
 export const GenerateClipsInput = jobSchema();
@@ -251,6 +306,8 @@ export interface Clip {
   /** A poster frame and a strip of frames, in the artifact store. */
   posterUri?: string;
   stripUri?: string;
+  /** Set on a clip a redo kept: the job that made it (and paid for it; it costs nothing here). */
+  keptFrom?: string;
 }
 
 export interface ClipFailure {

@@ -1,6 +1,7 @@
 import { CancellationScope, patched } from '@temporalio/workflow';
 import { REPORT_PROMPT_CHARS, type JobSettings } from '../shared/activity-io.js';
 import {
+  type Clip,
   clipsIn,
   isStoredJob,
   type BudgetSummary,
@@ -16,6 +17,7 @@ import { BudgetLedger } from './budget-ledger.js';
 import { ClipScheduler, type ScheduleResult } from './clip-scheduler.js';
 import { failIfTooFew, failWithCause, handleRaiseBudget } from './job-rules.js';
 import { produceClip } from './produce-clip.js';
+import { refuseBatchedRedo, splitRedo } from './redo.js';
 import { ProgressTracker } from './progress.js';
 import { validateJob, validateJobLimits } from './validate.js';
 import { JobVisibility } from './visibility.js';
@@ -29,7 +31,9 @@ export async function generateClips(input: JobInput): Promise<GenerateClipsResul
   const job = validateJob(input);
   const settings = await jobSettings({ options: job.options, clipCount: clipsIn(job) });
   validateJobLimits(input, settings);
-  return fitsOneWorkflow(job, settings) ? runInOneWorkflow(job, settings) : runInBatches(job, settings);
+  if (fitsOneWorkflow(job, settings)) return runInOneWorkflow(job, settings);
+  refuseBatchedRedo(job, settings.batchSize);
+  return runInBatches(job, settings);
 }
 
 /** A job of at most one batch runs here, as jobs always have (histories without a batch size all do). */
@@ -45,14 +49,17 @@ function fitsOneWorkflow(job: ValidJobInput, settings: JobSettings): job is Vali
 async function runInOneWorkflow(job: ValidJob, settings: JobSettings): Promise<GenerateClipsResult> {
   const visibility = new JobVisibility(job.jobId, job.clipPrompts.length, settings.searchAttributes);
   const progress = new ProgressTracker(job.jobId, job.clipPrompts.length, (p) => visibility.show(p, p.stage === 'done'));
+  // A redo's kept clips are done before it starts: no activity, no cost, not in the estimate.
+  const { kept, toMake } = splitRedo(job);
+  if (kept.length > 0) progress.set({ done: kept.length, failed: 0, running: 0, spentMicroUsd: 0 });
 
   progress.stage('budget');
   const budget = await checkBudget({
     jobId: job.jobId,
-    clips: job.clipPrompts.map(({ clipIndex, durationS }) => ({ clipIndex, durationS })),
+    clips: toMake.map(({ clipIndex, durationS }) => ({ clipIndex, durationS })),
     model: settings.model,
     budgetLimitMicroUsd: settings.budgetLimitMicroUsd,
-    minClips: settings.minClips,
+    minClips: Math.max(0, settings.minClips - kept.length),
   }).catch(failWithCause);
   const ledger = new BudgetLedger(budget.limitMicroUsd, budget.currentMicroUsd, budget.estimatedMicroUsd);
   progress.budgetLimit(ledger.limitMicroUsd);
@@ -60,7 +67,7 @@ async function runInOneWorkflow(job: ValidJob, settings: JobSettings): Promise<G
   progress.stage('generating');
   const started = Date.now();
   const scheduler = new ClipScheduler({
-    clips: job.clipPrompts,
+    clips: toMake,
     concurrency: () => settings.concurrency,
     ledger,
     estimateOf: (clipIndex) => budget.perClipMicroUsd[clipIndex] ?? 0,
@@ -81,7 +88,7 @@ async function runInOneWorkflow(job: ValidJob, settings: JobSettings): Promise<G
   if (notStarted > 0 && patched(COUNT_NOT_STARTED_CLIPS)) progress.clipsNotStarted(notStarted);
 
   progress.stage('reporting');
-  const result = summarize(job, outcome, ledger, (Date.now() - started) / 1000);
+  const result = summarize(job, outcome, kept, ledger, (Date.now() - started) / 1000);
   // The report is written even when the job is being cancelled.
   const report = await CancellationScope.nonCancellable(() =>
     writeReport({
@@ -121,7 +128,13 @@ async function runInOneWorkflow(job: ValidJob, settings: JobSettings): Promise<G
 
 const COUNT_NOT_STARTED_CLIPS = 'progress-counts-not-started-clips';
 
-function summarize(job: ValidJob, outcome: ScheduleResult, ledger: BudgetLedger, totalGenerationTimeS: number): GenerateClipsResult {
+function summarize(
+  job: ValidJob,
+  outcome: ScheduleResult,
+  kept: Clip[],
+  ledger: BudgetLedger,
+  totalGenerationTimeS: number,
+): GenerateClipsResult {
   const byIndex = <T extends { clipIndex: number }>(a: T, b: T) => a.clipIndex - b.clipIndex;
   const budget: BudgetSummary = {
     limitMicroUsd: ledger.limitMicroUsd,
@@ -135,10 +148,10 @@ function summarize(job: ValidJob, outcome: ScheduleResult, ledger: BudgetLedger,
   };
   return {
     jobId: job.jobId,
-    clips: [...outcome.clips].sort(byIndex),
+    clips: [...kept, ...outcome.clips].sort(byIndex),
     failures: [...outcome.failures].sort(byIndex),
     totalClips: job.clipPrompts.length,
-    successfulClips: outcome.clips.length,
+    successfulClips: kept.length + outcome.clips.length,
     failedClips: outcome.failures.length,
     totalCostMicroUsd: ledger.actual,
     totalCostUsd: microsToUsd(ledger.actual),
