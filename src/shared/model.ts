@@ -223,7 +223,7 @@ function checkRedo(redo: Redo, prompts: ReadonlyMap<number, number>, ctx: z.core
     const path = ['redo', 'keep', position, 'clipIndex'];
     if (!prompts.has(clipIndex)) ctx.addIssue({ code: 'custom', path, message: `clip ${clipIndex} is not among the job's clip prompts` });
     else if (kept.has(clipIndex)) ctx.addIssue({ code: 'custom', path, message: `clip ${clipIndex} is kept twice` });
-    kept.add(clipIndex);
+    else kept.add(clipIndex);
   });
   if (prompts.size > 0 && kept.size >= prompts.size) {
     ctx.addIssue({ code: 'custom', path: ['redo', 'keep'], message: 'keeps every clip: a redo must make at least one' });
