@@ -49,8 +49,10 @@ export function jobMetadata(job: ValidJob, settings?: JobMetadataSettings): { st
   const model = settings ? `${settings.provider}/${settings.model}` : undefined;
   const id = job.jobId.length > SUMMARY_ID_CHARS ? `${job.jobId.slice(0, SUMMARY_ID_CHARS)}…` : job.jobId;
 
+  const redo = job.redo && `redo of ${job.redo.of} (${job.redo.keep.length} kept)`;
   const staticSummary = [
     `${id}: ${clips} clip${clips === 1 ? '' : 's'}`,
+    redo,
     settings?.environment,
     model,
     `budget ${shownBudget}`,
@@ -62,6 +64,9 @@ export function jobMetadata(job: ValidJob, settings?: JobMetadataSettings): { st
     `**clipflow job** \`${job.jobId}\``,
     '',
     `- **clips**: ${clips} (${seconds.toFixed(1)} s of video in all; ${withImage} with a reference image)`,
+    ...(job.redo
+      ? [`- **redo of**: \`${job.redo.of}\`, keeping clips ${job.redo.keep.map((c) => c.clipIndex).join(', ') || 'none'} as they were`]
+      : []),
     `- **environment**: ${settings?.environment ?? unknown}`,
     `- **provider / model**: ${model ? `\`${model}\`` : unknown}${settings?.fallbackModel ? ` (fallback \`${settings.fallbackModel}\`)` : ''}`,
     `- **budget**: ${shownBudget}${budgetUsd !== undefined ? ' (set by the job)' : ''}`,

@@ -51,11 +51,19 @@ describe('redo', () => {
   it('remakes only the failed clips of a job of 6 and keeps the 4 good ones unpaid', async () => {
     expect(original.failures.map((f) => f.clipIndex)).toEqual([2, 4]);
     const creates = recordCreates(second);
-    const { redoId, result, memo, progress } = await second.worker.runUntil(async () => {
+    const { redoId, result, memo, summary, progress } = await second.worker.runUntil(async () => {
       const handle = await second.clipflow.redo(jobId, { failed: true });
       const result = await handle.result();
-      return { redoId: handle.jobId, result, memo: (await handle.raw.describe()).memo, progress: await handle.progress() };
+      const described = await handle.raw.describe();
+      return {
+        redoId: handle.jobId,
+        result,
+        memo: described.memo,
+        summary: await described.staticSummary(),
+        progress: await handle.progress(),
+      };
     });
+    expect(summary).toContain(`${jobId}-redo-1: 6 clips · redo of ${jobId} (4 kept) · `);
     expect(progress).toMatchObject({ stage: 'done', total: 6, done: 6, failed: 0, running: 0 });
     expect(redoId).toBe(`${jobId}-redo-1`);
     expect(memo).toMatchObject({ redoOf: jobId });
@@ -114,6 +122,36 @@ describe('redo', () => {
       [1, null],
       [3, jobId],
       [5, jobId],
+    ]);
+  });
+});
+
+describe('redo of a job that failed with too few clips', () => {
+  it('takes the clips from the failure and makes the failed ones', async () => {
+    const failing = await harness(server, {
+      LOCAL_PROVIDER_FAULTS: '0:permanent,1:permanent,3:permanent',
+      RETRY_INITIAL_INTERVAL_S: '0.1',
+    });
+    const id = uniqueName('few');
+    const err = await failing.worker
+      .runUntil(failing.clipflow.start({ jobId: id, clipPrompts: clipPrompts(4) }).then((j) => j.result()))
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      )
+      .finally(() => failing.deps.close());
+    expect((err as { cause?: { type?: string } }).cause?.type).toBe('InsufficientClips');
+    const clean = await harness(server, { OUTPUT_DIR: failing.config.outputDir });
+    const creates = recordCreates(clean);
+    const result = await clean.worker
+      .runUntil(clean.clipflow.redo(id, { failed: true }).then((j) => j.result()))
+      .finally(() => clean.deps.close());
+    expect(creates.map((c) => c.clipIndex).sort()).toEqual([0, 1, 3]);
+    expect(result.clips.map((c) => [c.clipIndex, c.keptFrom ?? null])).toEqual([
+      [0, null],
+      [1, null],
+      [2, id],
+      [3, null],
     ]);
   });
 });
