@@ -110,10 +110,22 @@ describe('redo', () => {
     const prompts = path.join(dir, 'new-prompts.json');
     await writeFile(prompts, JSON.stringify([{ clipIndex: 1, prompt: 'clip 1 again: a neon city at dawn' }]));
     const out = await third.worker
-      .runUntil(cliOn(third, 'redo', jobId, '--clips', '1', '--file', prompts, '--json'))
+      .runUntil(cliOn(third, 'redo', jobId, '--clips', '1', '--file', prompts))
       .finally(() => third.deps.close());
     expect(out.code).toBe(0);
-    const result = JSON.parse(out.stdout) as GenerateClipsResult;
+    expect(out.stderr).toContain(`job ${jobId}-redo-2 redoes job ${jobId}`);
+    // The summary table marks the kept clips with the job that made them.
+    const rows = out.stdout.split('\n').filter((line) => /^\d /.test(line));
+    expect(rows.map((line) => line.split(/\s{2,}/).slice(0, 2))).toEqual([
+      ['0', `kept (${jobId})`],
+      ['1', 'ok'],
+      ['3', `kept (${jobId})`],
+      ['5', `kept (${jobId})`],
+    ]);
+    const report = JSON.parse(
+      await readFile(path.join(first.config.outputDir, `${jobId}-redo-2`, 'production_report.json'), 'utf8'),
+    ) as Report;
+    const result = { jobId: report.jobId, clips: report.clips.map((r) => ({ clipIndex: r.clipIndex, keptFrom: r.keptFrom ?? undefined })) };
     expect(result.jobId).toBe(`${jobId}-redo-2`);
     expect(creates).toEqual([{ clipIndex: 1, prompt: 'clip 1 again: a neon city at dawn' }]);
     // Clips 2 and 4 failed in the job redone and were not chosen: the redo neither keeps nor makes them.

@@ -7,7 +7,7 @@ export function summaryTable(result: GenerateClipsResult): string {
   for (const c of result.clips) {
     byIndex.set(c.clipIndex, [
       String(c.clipIndex),
-      c.imageNote ? 'ok, text-only' : 'ok',
+      c.keptFrom ? `kept (${c.keptFrom})` : c.imageNote ? 'ok, text-only' : 'ok',
       c.model,
       `${c.durationS.toFixed(1)} s`,
       `${(c.sizeBytes / 1e6).toFixed(1)} MB`,
