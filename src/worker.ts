@@ -179,6 +179,7 @@ async function main(): Promise<number> {
       ...settings,
       environment: config.environment,
       provider: config.generation.provider,
+      fallback: config.generation.fallbackModel ? `${config.generation.fallbackProvider} ${config.generation.fallbackModel}` : 'off',
       // What other workers must share with this one: the store and the cost tracker.
       store: deps.store.root,
       costTracker: describeCostTracker(config),

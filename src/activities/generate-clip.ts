@@ -72,7 +72,9 @@ export function createGenerateClip(deps: GenerateClipDeps & Pick<ActivityDeps, '
   );
   return async function generateClip(input: GenerateClipInput): Promise<Clip> {
     const named = input.provider ?? deps.provider.name;
-    const generate = others.get(named) ?? (named === deps.provider.name ? primary : undefined);
+    // The primary answers to its configured name as well as its own (a test's fake is named otherwise).
+    const isPrimary = named === deps.provider.name || named === deps.config.generation.provider;
+    const generate = others.get(named) ?? (isPrimary ? primary : undefined);
     if (!generate) {
       const served = [deps.provider.name, ...others.keys()].join(', ');
       throw toApplicationFailure(
