@@ -251,6 +251,16 @@ export interface Clip {
   /** A poster frame and a strip of frames, in the artifact store. */
   posterUri?: string;
   stripUri?: string;
+  /** Why the clip was made by the fallback rather than the primary; absent when the primary made it. */
+  fallback?: FallbackNote;
+}
+
+/** Why a clip went to the fallback: where it was tried first, and that attempt's last failure. */
+export interface FallbackNote {
+  fromProvider: string;
+  fromModel: string;
+  errorType: string;
+  message: string;
 }
 
 export interface ClipFailure {
@@ -264,6 +274,10 @@ export interface ClipFailure {
   failedAttempts?: AttemptRecord[];
   /** The last model that tried it; absent for a clip that never started. */
   model?: string;
+  /** That model's provider (absent in results recorded before fallback across providers). */
+  provider?: string;
+  /** Why it went to the fallback, when the fallback failed it too. */
+  fallback?: FallbackNote;
 }
 
 export interface BudgetSummary {
