@@ -5,6 +5,7 @@ import { missingSearchAttributes, registerCommand } from './temporal/namespace-s
 import { createActivities, type ActivityDeps } from './activities/index.js';
 import {
   ConfigError,
+  configuredProviders,
   describeConnection,
   loadConfig,
   nativeConnectionOptions,
@@ -53,8 +54,18 @@ export async function createActivityDeps(
   const costTracker = await createCostTracker(config);
   const store = createStore(config.store);
   const choice = providerChoice(config);
+  // The fallback's provider, when it is another one, is built (and its credentials required) up front.
+  const others = configuredProviders(config).filter((name) => name !== choice.provider);
+  const providers = Object.fromEntries(
+    others.map((name) => {
+      const other = providerChoice(config, name);
+      const account = providerAccount(name, credentialOf(other));
+      return [name, { provider: createProvider(other, media), pollIntervalMs: pollIntervalMs(config, name), account }];
+    }),
+  );
   return {
     provider: createProvider(choice, media),
+    providers,
     telemetry: activityTelemetry({
       ...telemetry,
       account: providerAccount(choice.provider, credentialOf(choice)),
@@ -168,6 +179,7 @@ async function main(): Promise<number> {
       ...settings,
       environment: config.environment,
       provider: config.generation.provider,
+      fallback: config.generation.fallbackModel ? `${config.generation.fallbackProvider} ${config.generation.fallbackModel}` : 'off',
       // What other workers must share with this one: the store and the cost tracker.
       store: deps.store.root,
       costTracker: describeCostTracker(config),

@@ -419,6 +419,29 @@ describe('generateClip', () => {
     ]);
   });
 
+  it('generates on the provider its input names, and refuses one the worker does not serve', async () => {
+    const primary = new FakeProvider({ name: 'runway' });
+    const fallback = new FakeProvider({
+      name: 'pika',
+      start: () => {
+        throw new TypeError('reached the fallback');
+      },
+    });
+    const { generateClip } = activities({ provider: primary, providers: { pika: { provider: fallback, pollIntervalMs: 10 } } });
+    const input = { jobId: uniqueName('which'), clip: clipPrompt(0), model: FAKE_MODEL, maxGenerations: 3 };
+
+    const onPika = asFailure(await rejection(activityEnv({ attempt: 1 }).run(generateClip, { ...input, provider: 'pika' })));
+    expect([onPika.type, fallback.calls.start.length, primary.calls.start.length]).toEqual(['TypeError', 1, 0]);
+
+    const unknown = asFailure(await rejection(activityEnv({ attempt: 1 }).run(generateClip, { ...input, provider: 'replicate' })));
+    expect([unknown.type, unknown.nonRetryable, unknown.message]).toEqual([
+      'Misconfigured',
+      true,
+      'provider replicate is not configured on this worker (it serves runway, pika)',
+    ]);
+    expect(primary.calls.start.length + fallback.calls.start.length).toBe(1);
+  });
+
   it('turns an unexpected error into a retryable ApplicationFailure named after it', async () => {
     const provider = new FakeProvider({
       start: () => {
@@ -947,6 +970,7 @@ describe('writeReport', () => {
           outcome: 'succeeded',
           provider: 'replicate',
           model: 'minimax/video-01',
+          fallback: null,
           costUsd: 0.5,
           generationTimeS: 40,
           attempts: 1,
@@ -964,6 +988,7 @@ describe('writeReport', () => {
           outcome: 'failed',
           provider: null,
           model: null,
+          fallback: null,
           costUsd: 0,
           generationTimeS: 0,
           attempts: 1,
@@ -981,6 +1006,7 @@ describe('writeReport', () => {
           outcome: 'succeeded',
           provider: 'replicate',
           model: 'minimax/video-01',
+          fallback: null,
           costUsd: 0.5,
           generationTimeS: 95.5,
           attempts: 3,
@@ -998,6 +1024,7 @@ describe('writeReport', () => {
           outcome: 'failed',
           provider: null,
           model: null,
+          fallback: null,
           costUsd: 0.25,
           generationTimeS: 0,
           attempts: 4,

@@ -1,11 +1,10 @@
 /**
  * Runway and Pika in the configuration: their defaults, their models' limits before anything is
- * paid, their credentials required, their prices in the one table, and a fallback provider that
- * can be named but is not yet served by another provider.
+ * paid, their credentials required, their prices in the one table, and a fallback on another provider.
  */
 import { describe, expect, it } from 'vitest';
 import { clipLimitsFor } from '../src/activities/job-settings.js';
-import { loadConfig, pollIntervalMs, providerChoice } from '../src/config/index.js';
+import { configuredProviders, loadConfig, pollIntervalMs, providerChoice } from '../src/config/index.js';
 import { estimateClipCost, priceFor } from '../src/cost/prices.js';
 
 describe('provider configuration for Runway and Pika', () => {
@@ -57,9 +56,34 @@ describe('provider configuration for Runway and Pika', () => {
     expect(() => providerChoice(loadConfig({ VIDEO_PROVIDER: 'pika' }))).toThrow('VIDEO_PROVIDER is pika but FAL_KEY is not set');
   });
 
-  it('a fallback provider other than the primary is refused until clipflow serves one', () => {
-    expect(loadConfig({ VIDEO_PROVIDER: 'runway', VIDEO_FALLBACK_PROVIDER: 'runway' }).generation.fallbackProvider).toBe('runway');
-    expect(() => loadConfig({ VIDEO_PROVIDER: 'runway', VIDEO_FALLBACK_PROVIDER: 'pika' })).toThrow(/VIDEO_FALLBACK_PROVIDER: is pika/);
+  it('a fallback on another provider: its default model, its credentials required, content rejections kept unless asked', () => {
+    const same = loadConfig({ VIDEO_PROVIDER: 'runway', VIDEO_FALLBACK_PROVIDER: 'runway' });
+    expect([same.generation.fallbackProvider, same.generation.fallbackModel]).toEqual(['runway', undefined]);
+    expect(configuredProviders(same)).toEqual(['runway']);
+
+    const env = { VIDEO_PROVIDER: 'runway', RUNWAYML_API_SECRET: 'key_r', VIDEO_FALLBACK_PROVIDER: 'pika', FAL_KEY: 'fal_k' } as const;
+    const across = loadConfig(env);
+    expect(across.generation).toMatchObject({
+      provider: 'runway',
+      model: 'gen4.5',
+      fallbackProvider: 'pika',
+      fallbackModel: 'fal-ai/pika/v2.2',
+      fallbackOnContentRejected: false,
+    });
+    expect(configuredProviders(across)).toEqual(['runway', 'pika']);
+    expect(providerChoice(across, 'pika')).toMatchObject({ provider: 'pika', options: { key: 'fal_k' } });
+    // Replicate can be the fallback too, with the model named.
+    const toReplicate = loadConfig({ ...env, VIDEO_FALLBACK_PROVIDER: 'replicate', VIDEO_FALLBACK_MODEL: 'acme/video' });
+    expect([toReplicate.generation.fallbackProvider, toReplicate.generation.fallbackModel]).toEqual(['replicate', 'acme/video']);
+    // The fallback provider's missing credential is named as the fallback's.
+    expect(() => providerChoice(toReplicate, 'replicate')).toThrow(
+      'VIDEO_FALLBACK_PROVIDER is replicate but REPLICATE_API_TOKEN is not set',
+    );
+    // An empty fallback model switches the fallback, and so the other provider, off.
+    const off = loadConfig({ ...env, VIDEO_FALLBACK_MODEL: '' });
+    expect([off.generation.fallbackModel, configuredProviders(off)]).toEqual([undefined, ['runway']]);
+    expect(loadConfig({ ...env, VIDEO_FALLBACK_ON_CONTENT_REJECTED: 'true' }).generation.fallbackOnContentRejected).toBe(true);
+    expect(() => loadConfig({ ...env, VIDEO_FALLBACK_PROVIDER: 'acme' })).toThrow(/VIDEO_FALLBACK_PROVIDER/);
   });
 
   it('prices Runway and Pika by the second of video in the one table, and CLIPFLOW_PRICES overrides them', () => {

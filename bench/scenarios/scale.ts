@@ -9,7 +9,9 @@ import { createStore } from '../../src/store/create-store.js';
 import { configEnv, devServerPid, loadAverage, procStatusKb, spawnWorker, stopChild, uniqueName, type Bench } from '../harness.js';
 import { jobLimits, jobWorkflows } from '../job-histories.js';
 import { clipPrompts } from '../prompts.js';
-import type { LoadAverage } from '../results.js';
+
+/** os.loadavg() as the harness rounds it. */
+type LoadAverage = ReturnType<typeof loadAverage>;
 
 export interface ScaleParams {
   sizes: number[];

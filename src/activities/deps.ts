@@ -10,7 +10,10 @@ import type { ActivityTelemetry } from '../telemetry/activity-telemetry.js';
 
 /** Everything the activities touch, passed in so tests can hand in fakes. */
 export interface ActivityDeps {
+  /** The primary provider (VIDEO_PROVIDER). */
   provider: VideoProvider;
+  /** Every other provider this worker serves (the fallback's), by name, each polled at its own interval. */
+  providers?: Readonly<Record<string, { provider: VideoProvider; pollIntervalMs: number; account?: string }>>;
   probe: Probe;
   /** Decodes a clip to its end looking for black and frozen stretches (thresholds from config.contentChecks). */
   contentCheck: ContentCheck;

@@ -52,12 +52,41 @@ interface GenerationState {
   findings?: ContentFinding[];
 }
 
-export function createGenerateClip(
-  deps: Pick<
-    ActivityDeps,
-    'provider' | 'probe' | 'contentCheck' | 'frames' | 'costTracker' | 'store' | 'config' | 'pollIntervalMs' | 'telemetry'
-  >,
-) {
+type GenerateClipDeps = Pick<
+  ActivityDeps,
+  'provider' | 'probe' | 'contentCheck' | 'frames' | 'costTracker' | 'store' | 'config' | 'pollIntervalMs' | 'telemetry'
+>;
+
+/**
+ * The generateClip activity: on the provider its input names, among the worker's providers (the
+ * primary when it names none, as in histories recorded before fallbacks across providers).
+ */
+export function createGenerateClip(deps: GenerateClipDeps & Pick<ActivityDeps, 'providers'>) {
+  const primary = createGenerateOn(deps);
+  const others = new Map(
+    Object.entries(deps.providers ?? {}).map(([name, { provider, pollIntervalMs, account }]) => {
+      // Its in-flight gauge counts against its own account, on the same metrics.
+      const telemetry = deps.telemetry && account ? { ...deps.telemetry, account } : deps.telemetry;
+      return [name, createGenerateOn({ ...deps, provider, pollIntervalMs, ...(telemetry ? { telemetry } : {}) })] as const;
+    }),
+  );
+  return async function generateClip(input: GenerateClipInput): Promise<Clip> {
+    const named = input.provider ?? deps.provider.name;
+    // The primary answers to its configured name as well as its own (a test's fake is named otherwise).
+    const isPrimary = named === deps.provider.name || named === deps.config.generation.provider;
+    const generate = others.get(named) ?? (isPrimary ? primary : undefined);
+    if (!generate) {
+      const served = [deps.provider.name, ...others.keys()].join(', ');
+      throw toApplicationFailure(
+        new ClipflowError(FailureType.Misconfigured, `provider ${named} is not configured on this worker (it serves ${served})`),
+      );
+    }
+    return generate(input);
+  };
+}
+
+/** generateClip on one provider. */
+function createGenerateOn(deps: GenerateClipDeps) {
   const { provider, probe, contentCheck, costTracker, store, config } = deps;
   const telemetry = deps.telemetry ?? activityTelemetry();
   const { metrics, tracer } = telemetry;
@@ -329,7 +358,7 @@ export function createGenerateClip(
     }
   }
 
-  return async function generateClip(input: GenerateClipInput): Promise<Clip> {
+  return async function generateOn(input: GenerateClipInput): Promise<Clip> {
     const ctx = Context.current();
     const previous = ctx.info.heartbeatDetails as Partial<GenerateClipProgress> | undefined;
     // What the clip has come to: from this model's earlier attempts, else from earlier models.

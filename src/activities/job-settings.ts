@@ -25,7 +25,13 @@ export function createJobSettings({ config }: Pick<ActivityDeps, 'config'>) {
       model: generation.model,
       searchAttributes: config.temporal.searchAttributes,
       clipLimits: clipLimitsFor(generation),
-      ...(generation.fallbackModel ? { fallbackModel: generation.fallbackModel } : {}),
+      ...(generation.fallbackModel
+        ? {
+            fallbackModel: generation.fallbackModel,
+            fallbackProvider: generation.fallbackProvider,
+            fallbackOnContentRejected: generation.fallbackOnContentRejected,
+          }
+        : {}),
     };
   };
 }

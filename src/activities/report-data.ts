@@ -1,6 +1,7 @@
 import type { ReportInput } from '../shared/activity-io.js';
 import type { AttemptRecord, ContentCheckResult, ContentFinding } from '../shared/content.js';
 import { ruleFor, type FailureRule } from '../shared/failures.js';
+import type { FallbackNote } from '../shared/model.js';
 import { microsToUsd } from '../shared/money.js';
 
 /** The report's data: production_report.json as written, and what report.html is made from. */
@@ -17,6 +18,8 @@ export interface ReportRow {
   keptFrom: string | null;
   provider: string | null;
   model: string | null;
+  /** Why the clip went from its primary (provider, model) to the fallback's, when it did. */
+  fallback: FallbackNote | null;
   costUsd: number;
   generationTimeS: number;
   attempts: number;
@@ -63,8 +66,9 @@ export function buildReport(input: ReportInput, place: ReportPlace = {}) {
       success: clip !== undefined,
       outcome: clip ? (clip.keptFrom ? 'kept' : 'succeeded') : ruleFor(failure?.errorType).outcome,
       keptFrom: clip?.keptFrom ?? null,
-      provider: clip?.provider ?? null,
+      provider: clip?.provider ?? failure?.provider ?? null,
       model: clip?.model ?? failure?.model ?? failedAttempts.at(-1)?.model ?? null,
+      fallback: clip?.fallback ?? failure?.fallback ?? null,
       costUsd: clip?.costUsd ?? microsToUsd(failure?.costMicroUsd ?? 0),
       generationTimeS: clip?.generationTimeS ?? 0,
       attempts: clip?.attempts ?? failure?.attempts ?? 0,

@@ -1,5 +1,6 @@
 import { formatUsd, usdToMicros } from '../shared/money.js';
 import type { EmbeddedPictures } from './report-pictures.js';
+import type { FallbackNote } from '../shared/model.js';
 import type { Report, ReportRow } from './report-data.js';
 
 /**
@@ -54,6 +55,7 @@ function clipCard(row: ReportRow, pictures: EmbeddedPictures): string {
   const facts: [string, string][] = [
     ['Prompt', row.prompt === null ? '<span class="muted">not recorded</span>' : `<q class="prompt">${esc(row.prompt)}</q>`],
     ['Provider · model', esc([row.provider, row.model].filter(Boolean).join(' · ') || '—')],
+    ...(row.fallback ? [['Fallback', fallbackReason(row.fallback)] as [string, string]] : []),
     ['Cost', usd(row.costUsd)],
     ['Duration', row.durationS === null ? '—' : secs(row.durationS)],
     ['Generation time', secs(row.generationTimeS)],
@@ -68,6 +70,10 @@ function clipCard(row: ReportRow, pictures: EmbeddedPictures): string {
   <dl>${facts.map(([k, v]) => `<dt>${k}</dt><dd>${v}</dd>`).join('')}</dl>
   ${attempts(row)}
 </article>`;
+}
+
+function fallbackReason(f: FallbackNote): string {
+  return `from ${esc(f.fromProvider)} · ${esc(f.fromModel)} after <span class="bad">${esc(f.errorType)}</span>: ${esc(f.message)}`;
 }
 
 function contentCheck(row: ReportRow): string {

@@ -116,6 +116,7 @@ export type { JobDefaults } from './job.js';
 export type { ImageSettings, WorkerSettings } from './limits.js';
 export { DEFAULT_PRICES } from './prices.js';
 export {
+  configuredProviders,
   pollIntervalMs,
   providerChoice,
   type FalSettings,

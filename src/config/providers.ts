@@ -1,18 +1,20 @@
 import { z } from 'zod';
 import type { ProviderChoice, ProviderName } from '../providers/create-provider.js';
 import { parseFaultPlan, type FaultPlan } from '../providers/faults.js';
-import { ConfigError, int, invalid, parseOr, positive, text, type Environment } from './env.js';
+import { bool, ConfigError, int, parseOr, positive, text, type Environment } from './env.js';
 
 /** Which provider and model make the clips, and what a clip must be to pass validation. */
 export interface GenerationSettings {
   provider: ProviderName;
   model: string;
   fallbackModel?: string;
-  /**
-   * The provider of the fallback model. Only the primary provider is supported for now, so a
-   * configuration naming another one is refused rather than silently ignored.
-   */
+  /** The provider of the fallback model: the primary, or another one the worker builds beside it. */
   fallbackProvider: ProviderName;
+  /**
+   * Whether a clip whose content the primary rejected goes to the fallback all the same: the
+   * failure table says no (another provider may judge the prompt alike, and rejections are paid).
+   */
+  fallbackOnContentRejected: boolean;
   /** Short side of the rendered video, in pixels. */
   shortSide: number;
   fps: number;
@@ -77,6 +79,7 @@ export const providersEnv = z.object({
   VIDEO_MODEL: text.optional(),
   VIDEO_FALLBACK_MODEL: z.string().optional(),
   VIDEO_FALLBACK_PROVIDER: z.enum(PROVIDER_NAMES).optional(),
+  VIDEO_FALLBACK_ON_CONTENT_REJECTED: bool.default(false),
   VIDEO_SHORT_SIDE: int(64, 4320).optional(),
   VIDEO_MIN_SHORT_SIDE: int(1, 4320).optional(),
   VIDEO_FPS: int(1, 120).optional(),
@@ -99,19 +102,16 @@ type ProvidersEnv = z.infer<typeof providersEnv>;
 
 export function generationSettings(e: ProvidersEnv, environment: Environment): GenerationSettings {
   const provider = e.VIDEO_PROVIDER ?? DEFAULT_PROVIDER[environment];
-  // An empty VIDEO_FALLBACK_MODEL switches the fallback off.
-  const fallback = e.VIDEO_FALLBACK_MODEL ?? DEFAULT_FALLBACK_MODEL[environment][provider];
   const fallbackProvider = e.VIDEO_FALLBACK_PROVIDER ?? provider;
-  if (fallbackProvider !== provider) {
-    throw invalid(
-      'VIDEO_FALLBACK_PROVIDER',
-      `is ${fallbackProvider}, but a fallback on another provider than VIDEO_PROVIDER (${provider}) is not supported yet`,
-    );
-  }
+  // Another provider falls back to its own default model; an empty VIDEO_FALLBACK_MODEL switches the fallback off.
+  const fallback =
+    e.VIDEO_FALLBACK_MODEL ??
+    (fallbackProvider === provider ? DEFAULT_FALLBACK_MODEL[environment][provider] : DEFAULT_MODEL[fallbackProvider]);
   return {
     provider,
     model: e.VIDEO_MODEL ?? DEFAULT_MODEL[provider],
     fallbackProvider,
+    fallbackOnContentRejected: e.VIDEO_FALLBACK_ON_CONTENT_REJECTED,
     shortSide: e.VIDEO_SHORT_SIDE ?? VIDEO.shortSide,
     minShortSide: e.VIDEO_MIN_SHORT_SIDE ?? VIDEO.minShortSide,
     fps: e.VIDEO_FPS ?? VIDEO.fps,
@@ -163,8 +163,8 @@ interface ProviderConfig {
   fal: FalSettings;
 }
 
-function required<T>(value: T | undefined, provider: ProviderName, variable: string): T {
-  if (value === undefined) throw new ConfigError(`VIDEO_PROVIDER is ${provider} but ${variable} is not set`);
+function required<T>(value: T | undefined, provider: ProviderName, variable: string, setting: string): T {
+  if (value === undefined) throw new ConfigError(`${setting} is ${provider} but ${variable} is not set`);
   return value;
 }
 
@@ -173,6 +173,7 @@ function required<T>(value: T | undefined, provider: ProviderName, variable: str
  * credentials. Takes any name so that a primary and a fallback provider can each be built.
  */
 export function providerChoice(config: ProviderConfig, provider: ProviderName = config.generation.provider): ProviderChoice {
+  const setting = provider === config.generation.provider ? 'VIDEO_PROVIDER' : 'VIDEO_FALLBACK_PROVIDER';
   switch (provider) {
     case 'local':
       return { provider, options: config.local };
@@ -180,18 +181,28 @@ export function providerChoice(config: ProviderConfig, provider: ProviderName = 
       const { apiToken, baseUrl, maxRetryAfterS } = config.replicate;
       return {
         provider,
-        options: { apiToken: required(apiToken, provider, 'REPLICATE_API_TOKEN'), maxRetryAfterS, ...(baseUrl ? { baseUrl } : {}) },
+        options: {
+          apiToken: required(apiToken, provider, 'REPLICATE_API_TOKEN', setting),
+          maxRetryAfterS,
+          ...(baseUrl ? { baseUrl } : {}),
+        },
       };
     }
     case 'runway': {
       const { apiSecret, baseUrl, maxRetryAfterS } = config.runway;
-      return { provider, options: { apiSecret: required(apiSecret, provider, 'RUNWAYML_API_SECRET'), baseUrl, maxRetryAfterS } };
+      return { provider, options: { apiSecret: required(apiSecret, provider, 'RUNWAYML_API_SECRET', setting), baseUrl, maxRetryAfterS } };
     }
     case 'pika': {
       const { key, baseUrl, maxRetryAfterS } = config.fal;
-      return { provider, options: { key: required(key, provider, 'FAL_KEY'), maxRetryAfterS, ...(baseUrl ? { baseUrl } : {}) } };
+      return { provider, options: { key: required(key, provider, 'FAL_KEY', setting), maxRetryAfterS, ...(baseUrl ? { baseUrl } : {}) } };
     }
   }
+}
+
+/** The providers a worker serves: the primary, and the fallback's provider when the fallback is on and it differs. */
+export function configuredProviders(config: ProviderConfig): ProviderName[] {
+  const { provider, fallbackProvider, fallbackModel } = config.generation;
+  return fallbackModel && fallbackProvider !== provider ? [provider, fallbackProvider] : [provider];
 }
 
 /** How often the named provider's running predictions are asked about. */

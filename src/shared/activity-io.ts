@@ -44,6 +44,10 @@ export interface JobSettings extends Omit<JobDefaults, keyof JobScale>, Partial<
   provider: string;
   model: string;
   fallbackModel?: string;
+  /** The fallback model's provider; absent (in older histories): the primary provider. */
+  fallbackProvider?: string;
+  /** A content rejection goes to the fallback too (VIDEO_FALLBACK_ON_CONTENT_REJECTED). */
+  fallbackOnContentRejected?: boolean;
   /** Whether the namespace has clipflow's search attributes registered. */
   searchAttributes: boolean;
   /** What a clip may ask for here, checked before anything is paid (absent in histories recorded before it existed). */
@@ -83,6 +87,8 @@ export type PreparedImage = { ok: true; uri: string } | { ok: false; reason: str
 export interface GenerateClipInput {
   jobId: string;
   clip: ClipPrompt;
+  /** Which of the worker's providers generates (absent in older histories: its primary). */
+  provider?: string;
   model: string;
   /** Generations that may fail on this model before the clip is done for on it. */
   maxGenerations: number;

@@ -147,6 +147,12 @@ export const KeptClip = strictObject({
   stripUri: z.string().max(2048).optional(),
   /** The job that made it, when that job was itself a redo that kept it. */
   keptFrom: JobId.optional(),
+  fallback: strictObject({
+    fromProvider: z.string().max(200),
+    fromModel: z.string().max(200),
+    errorType: z.string().max(200),
+    message: z.string(),
+  }).optional(),
 });
 
 /** A redo of job `of`: the clips in `keep` are that job's, the job's other clips are made anew. */
@@ -308,6 +314,16 @@ export interface Clip {
   stripUri?: string;
   /** Set on a clip a redo kept: the job that made it (and paid for it; it costs nothing here). */
   keptFrom?: string;
+  /** Why the clip was made by the fallback rather than the primary; absent when the primary made it. */
+  fallback?: FallbackNote;
+}
+
+/** Why a clip went to the fallback: where it was tried first, and that attempt's last failure. */
+export interface FallbackNote {
+  fromProvider: string;
+  fromModel: string;
+  errorType: string;
+  message: string;
 }
 
 export interface ClipFailure {
@@ -321,6 +337,10 @@ export interface ClipFailure {
   failedAttempts?: AttemptRecord[];
   /** The last model that tried it; absent for a clip that never started. */
   model?: string;
+  /** That model's provider (absent in results recorded before fallback across providers). */
+  provider?: string;
+  /** Why it went to the fallback, when the fallback failed it too. */
+  fallback?: FallbackNote;
 }
 
 export interface BudgetSummary {

@@ -1,12 +1,13 @@
 import type { JobSettings } from '../shared/activity-io.js';
-import { describeClipFailure, wantsFallback } from '../shared/failures.js';
-import type { ClipPrompt } from '../shared/model.js';
+import { describeClipFailure, FailureType, wantsFallback } from '../shared/failures.js';
+import type { ClipFailure, ClipPrompt, FallbackNote } from '../shared/model.js';
 import { generationActivities, imageActivities } from './activity-options.js';
 import type { ClipOutcome } from './clip-scheduler.js';
 
 /**
  * One clip: its reference image if it has one (a failed image leaves the clip text-only), then
- * generation on the primary model, then on the fallback model if the primary could not make it.
+ * generation on the primary (provider, model), then on the fallback's if the primary could not make
+ * it, within the clip's one budget reservation.
  * Never throws: the outcome says how it went.
  */
 export async function produceClip(jobId: string, clip: ClipPrompt, settings: JobSettings): Promise<ClipOutcome> {
@@ -26,37 +27,55 @@ export async function produceClip(jobId: string, clip: ClipPrompt, settings: Job
     }
   }
   const image = { ...(imageUri ? { imageUri } : {}), ...(imageNote ? { imageNote } : {}) };
-  const models = [settings.model, ...(settings.fallbackModel ? [settings.fallbackModel] : [])];
-
-  // The activity carries the clip's spend from model to model; its outcome is the clip's total.
+  // The activity carries the clip's spend from target to target; its outcome is the clip's total.
   let outcome: ClipOutcome = { ok: false, failure: describeClipFailure(clip.clipIndex, new Error('no model to generate with')) };
-  for (const model of models) {
+  let fallback: FallbackNote | undefined;
+  for (const { provider, model } of clipTargets(settings)) {
     const spentMicroUsd: number = outcome.ok ? 0 : outcome.failure.costMicroUsd;
     const failedAttempts = outcome.ok ? undefined : outcome.failure.failedAttempts;
     try {
       const input = {
         jobId,
         clip,
+        provider,
         model,
         maxGenerations: settings.retry.maxGenerations,
         spentMicroUsd,
         ...(failedAttempts ? { failedAttempts } : {}),
         ...image,
       };
-      return { ok: true, clip: await generationActivities(settings, clip.clipIndex, model).generateClip(input) };
+      // The summary names the provider only when it is not the job's, as it read before fallbacks across providers.
+      const label = provider === settings.provider ? model : `${provider} · ${model}`;
+      const made = await generationActivities(settings, clip.clipIndex, label).generateClip(input);
+      return { ok: true, clip: fallback ? { ...made, fallback } : made };
     } catch (err) {
       const failure = describeClipFailure(clip.clipIndex, err);
       outcome = {
         ok: false,
         failure: {
           ...failure,
+          provider,
           model,
           costMicroUsd: Math.max(failure.costMicroUsd, spentMicroUsd),
           message: `${model}: ${failure.message}`,
+          ...(fallback ? { fallback } : {}),
         },
       };
-      if (!wantsFallback(failure)) break;
+      if (!goesToFallback(failure, settings)) break;
+      fallback ??= { fromProvider: provider, fromModel: model, errorType: failure.errorType, message: failure.message };
     }
   }
   return outcome;
+}
+
+/** What a clip is tried on, in order: the primary (provider, model), then the fallback's. */
+function clipTargets(settings: JobSettings): { provider: string; model: string }[] {
+  const primary = { provider: settings.provider, model: settings.model };
+  if (!settings.fallbackModel) return [primary];
+  return [primary, { provider: settings.fallbackProvider ?? settings.provider, model: settings.fallbackModel }];
+}
+
+/** The failure table decides, except that a job may send content rejections on as well. */
+function goesToFallback(failure: ClipFailure, settings: JobSettings): boolean {
+  return wantsFallback(failure) || (failure.errorType === FailureType.ContentRejected && settings.fallbackOnContentRejected === true);
 }
