@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DevServer } from '../src/dev-server/start-dev-server.js';
 import { createProbe } from '../src/media/probe.js';
@@ -31,18 +30,18 @@ describe('a worker killed mid-job', () => {
 
     const jobId = uniqueName('crash');
     const job = await replacement.clipflow.start({ jobId, clipPrompts: clipPrompts(6, 2), options: { concurrency: 3 } });
-    // Kill it once some clips are finished and others are being generated.
+    // Kill it once some clips are finished (their activities completed at the server: saving the
+    // output is followed by validation, posters and the store) and others are being generated.
     await until(
-      'two clips saved and more in flight',
-      () => {
-        const lines = firstWorker.readLog();
-        const saved = lines.filter((l) => l.event === 'saved').length;
-        const started = lines.filter((l) => l.event === 'start').length;
-        return saved >= 2 && started > saved;
+      'two clips completed and more in flight',
+      async () => {
+        const started = firstWorker.readLog().filter((l) => l.event === 'start').length;
+        const completed = activityRuns(await job.raw.fetchHistory(), 'generateClip').filter((r) => r.outcome === 'completed').length;
+        return completed >= 2 && started > completed;
       },
       TIMEOUT_MS,
+      200,
     );
-    await sleep(300); // let the finished activities report their completion
     await firstWorker.kill();
     const firstPid = firstWorker.pid;
 
