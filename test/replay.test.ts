@@ -10,6 +10,8 @@ import { WORKFLOWS_PATH } from '../src/worker.js';
 import { quietRuntime, workflowBundle } from './support/env.js';
 
 const fixtures = new URL('./fixtures/', import.meta.url);
+/** The histories on record (listed in the first test). */
+const RECORDED = 7;
 
 async function histories() {
   const names = (await readdir(fixtures)).filter((f) => f.endsWith('.history.json')).sort();
@@ -36,8 +38,10 @@ async function replayAll(bundle: WorkflowBundleWithSourceMap, sinks?: WorkerOpti
 describe('replaying recorded histories', () => {
   beforeAll(() => quietRuntime());
 
-  it('has the crash, happy and partial paths on record, and a job in batches (its parent and a batch)', async () => {
+  it('has the crash, happy and partial paths on record, a job in batches (its parent and a batch), and a job under an account limit (and its account’s slots)', async () => {
     expect((await histories()).map((h) => h.file)).toEqual([
+      'account-slots-path-slots.history.json',
+      'account-slots-path.history.json',
       'batched-path-batch.history.json',
       'batched-path.history.json',
       'crash-path.history.json',
@@ -48,7 +52,7 @@ describe('replaying recorded histories', () => {
 
   it('replays every recorded history against today’s workflow code', async () => {
     const outcomes = await replayAll(await workflowBundle());
-    expect(outcomes).toHaveLength(5);
+    expect(outcomes).toHaveLength(RECORDED);
     for (const outcome of outcomes) expect(outcome.error, outcome.workflowId).toBeUndefined();
   });
 
@@ -61,7 +65,7 @@ describe('replaying recorded histories', () => {
     const tracing = startTracing({ serviceName: 'clipflow-replay', spanProcessor: new SimpleSpanProcessor(new InMemorySpanExporter()) });
     const outcomes = await replayAll(traced, workerTracing(tracing).sinks);
     await tracing.shutdown();
-    expect(outcomes).toHaveLength(5);
+    expect(outcomes).toHaveLength(RECORDED);
     for (const outcome of outcomes) expect(outcome.error, outcome.workflowId).toBeUndefined();
   });
 
@@ -71,7 +75,7 @@ describe('replaying recorded histories', () => {
       logger: new DefaultLogger('ERROR'),
     });
     const outcomes = await replayAll(changed);
-    expect(outcomes).toHaveLength(5);
+    expect(outcomes).toHaveLength(RECORDED);
     for (const outcome of outcomes) expect(outcome.error).toBeInstanceOf(DeterminismViolationError);
   });
 });

@@ -22,7 +22,7 @@ export interface ActivityDeps {
   costTracker: CostTracker;
   /** Where reference images, clips and reports go; activities pass each other its URIs. */
   store: ArtifactStore;
-  config: Pick<Config, 'environment' | 'job' | 'generation' | 'prices' | 'image'> & {
+  config: Pick<Config, 'environment' | 'job' | 'generation' | 'accountLimits' | 'prices' | 'image'> & {
     temporal: Pick<Config['temporal'], 'searchAttributes' | 'uiBaseUrl'>;
   };
   /** How often a running prediction is polled (and the activity heartbeats). */

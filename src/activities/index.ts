@@ -1,3 +1,4 @@
+import { createAcquireAccountSlot, createClosedHolders } from './account-slot.js';
 import { createLoadBatchPage } from './batch-page.js';
 import { createWriteBatchResults } from './batch-results.js';
 import { createCheckBudget } from './check-budget.js';
@@ -27,6 +28,9 @@ export function createActivities(given: ActivityDeps) {
     loadBatchPage: createLoadBatchPage(deps),
     writeBatchResults: createWriteBatchResults(deps),
     mergeReport: createMergeReport(deps),
+    // One in-flight limit per provider account: a clip's turn, and the account's check for closed holders.
+    acquireAccountSlot: createAcquireAccountSlot(deps),
+    closedHolders: createClosedHolders(),
   };
 }
 

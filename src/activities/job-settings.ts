@@ -25,6 +25,7 @@ export function createJobSettings({ config }: Pick<ActivityDeps, 'config'>) {
       model: generation.model,
       searchAttributes: config.temporal.searchAttributes,
       clipLimits: clipLimitsFor(generation),
+      ...accountLimited(config),
       ...(generation.fallbackModel
         ? {
             fallbackModel: generation.fallbackModel,
@@ -57,4 +58,11 @@ export function clipLimitsFor(generation: Config['generation']): ClipLimits {
       `requires (VIDEO_MIN_SHORT_SIDE): every clip would be paid for and then fail`;
   }
   return limits;
+}
+
+/** The job's providers whose account has a limit (absent when none has: the job's history stays as it was). */
+function accountLimited({ generation, accountLimits }: Pick<Config, 'generation' | 'accountLimits'>): { accountLimited?: string[] } {
+  const used = new Set([generation.provider, ...(generation.fallbackModel ? [generation.fallbackProvider] : [])]);
+  const limited = [...used].filter((p) => accountLimits.limits[p] !== undefined);
+  return limited.length > 0 ? { accountLimited: limited } : {};
 }

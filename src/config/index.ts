@@ -2,6 +2,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import type { PriceTable } from '../cost/prices.js';
 import { describeIssues } from '../shared/model.js';
+import { accountLimits, accountLimitsEnv, type AccountLimits } from './account-limits.js';
 import { connectionEnv } from './connection.js';
 import { contentCheckSettings, contentChecksEnv, type ContentCheckSettings } from './content-checks.js';
 import { ConfigError, ENVIRONMENTS, text, type Env, type Environment } from './env.js';
@@ -36,6 +37,8 @@ export interface Config {
   worker: WorkerSettings;
   job: JobDefaults;
   generation: GenerationSettings;
+  /** In-flight limits per provider account, across jobs and workers. */
+  accountLimits: AccountLimits;
   /** What a clip's content must be: decoded to its end, no long black or frozen stretch. */
   contentChecks: ContentCheckSettings;
   prices: PriceTable;
@@ -66,6 +69,7 @@ const EnvSchema = z.object({
   ...limitsEnv.shape,
   ...jobEnv.shape,
   ...providersEnv.shape,
+  ...accountLimitsEnv.shape,
   ...pricesEnv.shape,
   ...storeEnv.shape,
   ...contentChecksEnv.shape,
@@ -86,6 +90,7 @@ export function loadConfig(env: Env = process.env): Config {
     worker: workerSettings(e),
     job: jobDefaults(e, environment),
     generation: generationSettings(e, environment),
+    accountLimits: accountLimits(e),
     contentChecks: contentCheckSettings(e, environment),
     prices: priceTable(e),
     outputDir: path.resolve(e.OUTPUT_DIR),
@@ -111,6 +116,7 @@ export {
 } from './connect-options.js';
 export type { TemporalConnection } from './connection.js';
 export { ConfigError, type Env, type Environment } from './env.js';
+export type { AccountLimits } from './account-limits.js';
 export type { ContentCheckSettings } from './content-checks.js';
 export type { JobDefaults } from './job.js';
 export type { ImageSettings, WorkerSettings } from './limits.js';

@@ -50,6 +50,8 @@ export interface JobSettings extends Omit<JobDefaults, keyof JobScale>, Partial<
   fallbackOnContentRejected?: boolean;
   /** Whether the namespace has clipflow's search attributes registered. */
   searchAttributes: boolean;
+  /** Providers (of the primary and the fallback) whose account has an in-flight limit across jobs: a clip waits for a slot there. */
+  accountLimited?: string[];
   /** What a clip may ask for here, checked before anything is paid (absent in histories recorded before it existed). */
   clipLimits?: ClipLimits;
 }

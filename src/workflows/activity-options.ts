@@ -76,3 +76,18 @@ export function generationActivities(settings: JobSettings, clipIndex: number, m
     summary: `clip ${clipIndex} · ${model} · generate`,
   });
 }
+
+/**
+ * A clip's turn at a provider account with an account-wide limit: it may wait long behind other
+ * jobs' clips. Past its start-to-close the attempt is retried and finds its place kept.
+ */
+export function slotActivities(settings: JobSettings, clipIndex: number, provider: string) {
+  return proxyActivities<Activities>({
+    startToCloseTimeout: '1 hour',
+    heartbeatTimeout: `${settings.heartbeatTimeoutS} seconds`,
+    retry: { initialInterval: '1 second', maximumInterval: '10 seconds', nonRetryableErrorTypes: [...NON_RETRYABLE_TYPES] },
+    // Cancellation waits until the clip has left the account's queue.
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+    summary: `clip ${clipIndex} · waiting for a ${provider} account slot`,
+  });
+}

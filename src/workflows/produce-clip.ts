@@ -1,6 +1,7 @@
 import type { JobSettings } from '../shared/activity-io.js';
 import { describeClipFailure, FailureType, wantsFallback } from '../shared/failures.js';
 import type { ClipFailure, ClipPrompt, FallbackNote } from '../shared/model.js';
+import { withAccountSlot } from './account-slot.js';
 import { generationActivities, imageActivities } from './activity-options.js';
 import type { ClipOutcome } from './clip-scheduler.js';
 
@@ -46,7 +47,9 @@ export async function produceClip(jobId: string, clip: ClipPrompt, settings: Job
       };
       // The summary names the provider only when it is not the job's, as it read before fallbacks across providers.
       const label = provider === settings.provider ? model : `${provider} · ${model}`;
-      const made = await generationActivities(settings, clip.clipIndex, label).generateClip(input);
+      const made = await withAccountSlot(settings, provider, clip.clipIndex, () =>
+        generationActivities(settings, clip.clipIndex, label).generateClip(input),
+      );
       return { ok: true, clip: fallback ? { ...made, fallback } : made };
     } catch (err) {
       const failure = describeClipFailure(clip.clipIndex, err);

@@ -9,8 +9,11 @@ import { promisify } from 'node:util';
 import { provisionTemporalCli } from '../../src/dev-server/temporal-cli.js';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { runChaos } from './chaos.js';
+import { accountSlotsWorkflowId } from '../../src/shared/account-slots.js';
 import { batchWorkflowId } from '../../src/shared/names.js';
+import { providerAccount } from '../../src/telemetry/activity-telemetry.js';
 import { clipPrompts, startTestServer, uniqueName } from './env.js';
+import { startFakeRunway } from './fake-runway.js';
 import { harness } from './job-runner.js';
 
 interface Recorded {
@@ -18,7 +21,11 @@ interface Recorded {
   clips: ReturnType<typeof clipPrompts>;
   /** Files to write besides `<name>.history.json` (the parent's): a child workflow's, by its id. */
   children?: Record<string, (parentId: string) => string>;
+  /** A fake provider the job runs against, and the settings that point the worker at it. */
+  provider?: () => Promise<{ env: Record<string, string>; close(): Promise<void> }>;
 }
+
+const RECORDING_SECRET = 'key_recording_account';
 
 const jobs: Record<string, Recorded> = {
   'happy-path': { env: {}, clips: clipPrompts(6, 1.5) },
@@ -29,6 +36,28 @@ const jobs: Record<string, Recorded> = {
     clips: clipPrompts(7, 1.5),
     children: { 'batched-path-batch': (parentId) => batchWorkflowId(parentId, 0) },
   },
+  // On Runway (fake) with an account limit of 2 under a job concurrency of 3: clips wait for slots.
+  // The slots workflow is recorded too, still running (it waits for more clips until idle).
+  'account-slots-path': {
+    env: {},
+    clips: clipPrompts(5, 2),
+    children: { 'account-slots-path-slots': () => accountSlotsWorkflowId(providerAccount('runway', RECORDING_SECRET)) },
+    provider: async () => {
+      const fake = await startFakeRunway({ token: RECORDING_SECRET, latencyMs: 1_000 });
+      return {
+        env: {
+          VIDEO_PROVIDER: 'runway',
+          VIDEO_FALLBACK_MODEL: '',
+          RUNWAYML_API_SECRET: RECORDING_SECRET,
+          RUNWAYML_BASE_URL: fake.url,
+          RUNWAY_POLL_INTERVAL_MS: '200',
+          RUNWAY_ACCOUNT_LIMIT: '2',
+          VIDEO_GENERATOR_BUDGET_USD: '100',
+        },
+        close: () => fake.close(),
+      };
+    },
+  },
 };
 const only = process.argv.slice(2);
 const crash = only.length === 0 || only.includes('crash-path');
@@ -36,9 +65,10 @@ const crash = only.length === 0 || only.includes('crash-path');
 const cli = await provisionTemporalCli();
 const server = await startTestServer();
 try {
-  for (const [name, { env, clips, children = {} }] of Object.entries(jobs)) {
+  for (const [name, { env, clips, children = {}, provider }] of Object.entries(jobs)) {
     if (only.length > 0 && !only.includes(name)) continue;
-    const h = await harness(server, env);
+    const fake = await provider?.();
+    const h = await harness(server, { ...env, ...fake?.env });
     const workflowId = await h.worker.runUntil(async () => {
       const job = await h.clipflow.start({ jobId: uniqueName(name), clipPrompts: clips, options: { concurrency: 3 } });
       await job.result();
@@ -56,6 +86,8 @@ try {
       await writeFile(url, stdout);
       console.log(`recorded ${(JSON.parse(stdout) as { events: unknown[] }).events.length} events to ${url.pathname}`);
     }
+    await h.deps.close();
+    await fake?.close();
   }
 } finally {
   await server.stop();

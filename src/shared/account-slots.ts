@@ -1,0 +1,67 @@
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+
+/**
+ * One in-flight limit per provider account, shared by every job and every worker: a workflow per
+ * account hands out slots (leases) to clips, which wait their turn in it. Names and shapes shared by
+ * that workflow, the activity that asks it for a slot and the clip workflows that give slots back.
+ */
+
+export const ACCOUNT_SLOTS_WORKFLOW_TYPE = 'providerAccountSlots';
+
+/** ":" never appears in a job id, so this id cannot be taken by a job's workflow. */
+export function accountSlotsWorkflowId(account: string): string {
+  return `clipflow-slots:${account}`;
+}
+
+/** Who holds (or waits for) a slot: one clip of one workflow run, on one provider. */
+export interface SlotHolder {
+  /** `<workflowId>/<runId>#<clipIndex>`: the same across the clip's activity attempts. */
+  holder: string;
+  workflowId: string;
+  runId: string;
+}
+
+export interface SlotRequest extends SlotHolder {
+  /** The account's limit as the asking worker is configured: the latest asker's limit applies. */
+  limit: number;
+  /** How often the workflow looks for holders whose workflow has closed without giving back. */
+  checkEveryS: number;
+}
+
+/** false: the workflow is handing over to its next run; ask again (the place in the queue is kept). */
+export interface SlotGrant {
+  granted: boolean;
+}
+
+export interface AccountSlotsState {
+  account: string;
+  limit: number;
+  checkEveryS: number;
+  holders: SlotHolder[];
+  /** First come, first served. */
+  waiting: SlotHolder[];
+}
+
+/** What the workflow's query shows (and the Web UI's Queries tab). */
+export interface AccountSlotsView {
+  account: string;
+  limit: number;
+  holders: string[];
+  waiting: string[];
+}
+
+export const acquireSlotUpdate = defineUpdate<SlotGrant, [SlotRequest]>('acquireSlot');
+/** Gives a slot back, or leaves the queue; a holder that holds nothing is ignored. */
+export const releaseSlotSignal = defineSignal<[holder: string]>('releaseSlot');
+export const accountSlotsQuery = defineQuery<AccountSlotsView>('slots');
+
+/** What acquireAccountSlot returns: what the clip's workflow gives back when the clip is done with the provider. */
+export interface HeldSlot {
+  slotsWorkflowId: string;
+  holder: string;
+}
+
+export interface AcquireSlotInput {
+  provider: string;
+  clipIndex: number;
+}
