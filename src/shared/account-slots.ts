@@ -40,6 +40,10 @@ export interface AccountSlotsState {
   holders: SlotHolder[];
   /** First come, first served. */
   waiting: SlotHolder[];
+  /** Past this many events the slots move to a fresh run (default 2,000). */
+  handOverAfterEvents?: number;
+  /** With nobody holding or waiting this long, the workflow ends (default 5 minutes). */
+  idleMs?: number;
 }
 
 /** What the workflow's query shows (and the Web UI's Queries tab). */

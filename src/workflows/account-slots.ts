@@ -38,6 +38,7 @@ const HAND_OVER_AFTER_EVENTS = 2_000;
  */
 export async function providerAccountSlots(state: AccountSlotsState): Promise<void> {
   let { limit, checkEveryS } = state;
+  const { handOverAfterEvents = HAND_OVER_AFTER_EVENTS, idleMs = IDLE_MS } = state;
   const holders = new Map(state.holders.map((h) => [h.holder, h]));
   const waiting: SlotHolder[] = [...state.waiting];
   let handingOver = false;
@@ -78,9 +79,9 @@ export async function providerAccountSlots(state: AccountSlotsState): Promise<vo
   }));
 
   const busy = () => holders.size > 0 || waiting.length > 0;
-  const tooLong = () => workflowInfo().historyLength >= HAND_OVER_AFTER_EVENTS || workflowInfo().continueAsNewSuggested;
+  const tooLong = () => workflowInfo().historyLength >= handOverAfterEvents || workflowInfo().continueAsNewSuggested;
   while (!tooLong()) {
-    if (!busy() && !(await condition(busy, IDLE_MS)) && allHandlersFinished()) return;
+    if (!busy() && !(await condition(busy, idleMs)) && allHandlersFinished()) return;
     // While slots are held: every checkEveryS, give back those of workflows that closed holding them.
     if (await condition(() => !busy() || tooLong(), checkEveryS * 1000)) continue;
     const runs = [...new Map([...holders.values(), ...waiting].map((h) => [`${h.workflowId}/${h.runId}`, h])).values()];
@@ -96,6 +97,8 @@ export async function providerAccountSlots(state: AccountSlotsState): Promise<vo
     checkEveryS,
     holders: [...holders.values()],
     waiting,
+    handOverAfterEvents,
+    idleMs,
   });
 }
 
