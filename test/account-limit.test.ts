@@ -230,4 +230,16 @@ describe('one in-flight limit per provider account', () => {
     expect(fake.book.inFlight()).toEqual([]);
     expect(fake.book.acceptedCreates()).toHaveLength(2);
   });
+
+  it('a clip waiting its turn holds no worker: 6 clips through 1 slot on a worker that runs 2 activities at once', async () => {
+    const { fake, h, slots } = await setUp(1, { latencyMs: 500, extra: { WORKER_MAX_CONCURRENT_ACTIVITIES: '2' } });
+    const results = await h.worker.runUntil(async () => {
+      const done = await Promise.all((await twoJobs(h)).map((j) => j.result()));
+      await expectAllGivenBack(slots);
+      return done;
+    });
+    // Were the waiting clips' activities still running, the 2 would be taken by them and the holder never run.
+    expect(results.map((r) => r.successfulClips)).toEqual([6, 6]);
+    expect(fake.book.maxInFlight).toBe(1);
+  });
 });

@@ -1,10 +1,9 @@
-import { CancelledFailure, Context } from '@temporalio/activity';
+import { Context } from '@temporalio/activity';
 import { WithStartWorkflowOperation, WorkflowNotFoundError } from '@temporalio/client';
 import {
   ACCOUNT_SLOTS_WORKFLOW_TYPE,
   accountSlotsWorkflowId,
   acquireSlotUpdate,
-  releaseSlotSignal,
   type AccountSlotsState,
   type AcquireSlotInput,
   type HeldSlot,
@@ -16,10 +15,10 @@ import type { ActivityDeps } from './deps.js';
 type SlotDeps = Pick<ActivityDeps, 'config' | 'provider' | 'providers' | 'telemetry'>;
 
 /**
- * Waits for a slot at the provider account a clip is about to spend, in the account's slots
- * workflow (started by the first clip that asks). The slot is the clip's, not this attempt's: an
- * attempt whose worker dies leaves it to the next attempt, which finds it granted. The clip's
- * workflow gives it back with the HeldSlot returned.
+ * Asks the account's slots workflow (started by the first clip that asks) for a slot for a clip
+ * about to spend the provider account: granted at once, or a place in the queue, whose turn the
+ * clip's workflow waits for (a signal) without holding a worker. The slot is the clip's, not this
+ * attempt's: asked again (a retried attempt), it answers the same.
  */
 export function createAcquireAccountSlot(deps: SlotDeps) {
   return async function acquireAccountSlot({ provider, clipIndex }: AcquireSlotInput): Promise<HeldSlot> {
@@ -27,12 +26,12 @@ export function createAcquireAccountSlot(deps: SlotDeps) {
     const limit = deps.config.accountLimits.limits[provider as keyof typeof deps.config.accountLimits.limits];
     if (limit === undefined)
       throw toApplicationFailure(new ClipflowError(FailureType.Misconfigured, `provider ${provider} has no account limit on this worker`));
-    const account = accountOf(deps, provider);
     const run = ctx.info.workflowExecution;
     if (!run)
       throw toApplicationFailure(
         new ClipflowError(FailureType.Misconfigured, 'an account slot is held by a workflow run; this activity has none'),
       );
+    const account = accountOf(deps, provider);
     const { workflowId, runId } = run;
     const request: SlotRequest = {
       holder: `${workflowId}/${runId}#${clipIndex}`,
@@ -42,34 +41,17 @@ export function createAcquireAccountSlot(deps: SlotDeps) {
       checkEveryS: deps.config.accountLimits.checkEveryS,
     };
     const slotsWorkflowId = accountSlotsWorkflowId(account);
-    const initial: AccountSlotsState = { account, limit, checkEveryS: request.checkEveryS, holders: [], waiting: [] };
-    // Heartbeats carry cancellation (job cancel, budget stop) to a clip still waiting for its turn.
-    const beating = setInterval(() => ctx.heartbeat(), 1000);
-    try {
-      for (;;) {
-        const start = new WithStartWorkflowOperation(ACCOUNT_SLOTS_WORKFLOW_TYPE, {
-          workflowId: slotsWorkflowId,
-          taskQueue: ctx.info.taskQueue,
-          args: [initial],
-          workflowIdConflictPolicy: 'USE_EXISTING',
-        });
-        const asked = ctx.client.workflow.executeUpdateWithStart(acquireSlotUpdate, { args: [request], startWorkflowOperation: start });
-        asked.catch(() => undefined); // abandoned when cancelled: the release below takes the clip out of the queue
-        const { granted } = await Promise.race([asked, ctx.cancelled]);
-        if (granted) return { slotsWorkflowId, holder: request.holder };
-        // Not granted: the slots moved to a fresh run, where this clip's place is kept.
-      }
-    } catch (err) {
-      if (err instanceof CancelledFailure) {
-        await ctx.client.workflow
-          .getHandle(slotsWorkflowId)
-          .signal(releaseSlotSignal, request.holder)
-          .catch(() => undefined);
-      }
-      throw err;
-    } finally {
-      clearInterval(beating);
-    }
+    const start = new WithStartWorkflowOperation(ACCOUNT_SLOTS_WORKFLOW_TYPE, {
+      workflowId: slotsWorkflowId,
+      taskQueue: ctx.info.taskQueue,
+      args: [{ account, limit, checkEveryS: request.checkEveryS, holders: [], waiting: [] } satisfies AccountSlotsState],
+      workflowIdConflictPolicy: 'USE_EXISTING',
+    });
+    const { granted } = await ctx.client.workflow.executeUpdateWithStart(acquireSlotUpdate, {
+      args: [request],
+      startWorkflowOperation: start,
+    });
+    return { slotsWorkflowId, holder: request.holder, granted };
   };
 }
 

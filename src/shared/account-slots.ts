@@ -28,9 +28,15 @@ export interface SlotRequest extends SlotHolder {
   checkEveryS: number;
 }
 
-/** false: the workflow is handing over to its next run; ask again (the place in the queue is kept). */
+/** granted false: the clip is in the queue, and its workflow gets slotGrantedSignal when its turn comes. */
 export interface SlotGrant {
   granted: boolean;
+}
+
+/** Sent to a waiting clip's workflow run when the slot is its. */
+export interface SlotGranted {
+  slotsWorkflowId: string;
+  holder: string;
 }
 
 export interface AccountSlotsState {
@@ -54,15 +60,19 @@ export interface AccountSlotsView {
   waiting: string[];
 }
 
+/** Answers at once: a slot now, or a place in the queue. */
 export const acquireSlotUpdate = defineUpdate<SlotGrant, [SlotRequest]>('acquireSlot');
+export const slotGrantedSignal = defineSignal<[SlotGranted]>('accountSlotGranted');
 /** Gives a slot back, or leaves the queue; a holder that holds nothing is ignored. */
 export const releaseSlotSignal = defineSignal<[holder: string]>('releaseSlot');
 export const accountSlotsQuery = defineQuery<AccountSlotsView>('slots');
 
-/** What acquireAccountSlot returns: what the clip's workflow gives back when the clip is done with the provider. */
-export interface HeldSlot {
-  slotsWorkflowId: string;
-  holder: string;
+/**
+ * What acquireAccountSlot returns: the slot the clip's workflow gives back when the clip is done
+ * with the provider, granted at once or to be granted by slotGrantedSignal.
+ */
+export interface HeldSlot extends SlotGranted {
+  granted: boolean;
 }
 
 export interface AcquireSlotInput {

@@ -1,23 +1,39 @@
-import { CancellationScope, getExternalWorkflowHandle, log } from '@temporalio/workflow';
-import { releaseSlotSignal, type HeldSlot } from '../shared/account-slots.js';
+import { CancellationScope, condition, getExternalWorkflowHandle, log, setHandler } from '@temporalio/workflow';
+import { releaseSlotSignal, slotGrantedSignal, type HeldSlot } from '../shared/account-slots.js';
 import type { JobSettings } from '../shared/activity-io.js';
 import { slotActivities } from './activity-options.js';
 
 /**
- * Runs a clip's work on a provider within a slot of the provider account's limit, when the account
- * has one: waits its turn, then gives the slot back however the work ends (made, failed, cancelled).
+ * A workflow run's clips at provider accounts with an account-wide limit: each waits its turn in
+ * the account's slots workflow, does its work, and gives the slot back however the work ended
+ * (made, failed, cancelled). One per workflow run: it listens for the grants of queued clips.
  */
-export async function withAccountSlot<T>(settings: JobSettings, provider: string, clipIndex: number, work: () => Promise<T>): Promise<T> {
-  if (!settings.accountLimited?.includes(provider)) return work();
-  const slot = await slotActivities(settings, clipIndex, provider).acquireAccountSlot({ provider, clipIndex });
-  try {
-    return await work();
-  } finally {
-    await giveBack(slot);
+export class AccountSlots {
+  /** Grants received, as `<slots workflow> <holder>`; a grant may arrive before its clip waits for it. */
+  private readonly granted = new Set<string>();
+
+  constructor(private readonly settings: JobSettings) {
+    setHandler(slotGrantedSignal, ({ slotsWorkflowId, holder }) => {
+      this.granted.add(`${slotsWorkflowId} ${holder}`);
+    });
+  }
+
+  /** Runs `work` within a slot of the provider's account when the account has a limit, else at once. */
+  async within<T>(provider: string, clipIndex: number, work: () => Promise<T>): Promise<T> {
+    if (!this.settings.accountLimited?.includes(provider)) return work();
+    const slot = await slotActivities(clipIndex, provider).acquireAccountSlot({ provider, clipIndex });
+    const key = `${slot.slotsWorkflowId} ${slot.holder}`;
+    try {
+      if (!slot.granted) await condition(() => this.granted.has(key));
+      return await work();
+    } finally {
+      this.granted.delete(key);
+      await giveBack(slot);
+    }
   }
 }
 
-/** Even in a cancelled job: the next clip in the account's queue is waiting for it. */
+/** Even in a cancelled job: the next clip in the account's queue is waiting for it. A queued clip leaves the queue. */
 async function giveBack({ slotsWorkflowId, holder }: HeldSlot): Promise<void> {
   await CancellationScope.nonCancellable(() => getExternalWorkflowHandle(slotsWorkflowId).signal(releaseSlotSignal, holder)).catch(
     // Its slots workflow is gone (terminated by hand): there is nothing to give back to.

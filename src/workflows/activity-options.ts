@@ -77,17 +77,11 @@ export function generationActivities(settings: JobSettings, clipIndex: number, m
   });
 }
 
-/**
- * A clip's turn at a provider account with an account-wide limit: it may wait long behind other
- * jobs' clips. Past its start-to-close the attempt is retried and finds its place kept.
- */
-export function slotActivities(settings: JobSettings, clipIndex: number, provider: string) {
+/** A clip's place at a provider account with an account-wide limit: answered at once (the wait is the workflow's). */
+export function slotActivities(clipIndex: number, provider: string) {
   return proxyActivities<Activities>({
-    startToCloseTimeout: '1 hour',
-    heartbeatTimeout: `${settings.heartbeatTimeoutS} seconds`,
+    startToCloseTimeout: '30 seconds',
     retry: { initialInterval: '1 second', maximumInterval: '10 seconds', nonRetryableErrorTypes: [...NON_RETRYABLE_TYPES] },
-    // Cancellation waits until the clip has left the account's queue.
-    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-    summary: `clip ${clipIndex} · waiting for a ${provider} account slot`,
+    summary: `clip ${clipIndex} · ${provider} account slot`,
   });
 }

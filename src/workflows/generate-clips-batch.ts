@@ -5,6 +5,7 @@ import { batchProgressSignal, extendAllowanceSignal, stopForBudgetSignal } from 
 import { loadBatchPage, writeBatchResults } from './activity-options.js';
 import { BudgetLedger } from './budget-ledger.js';
 import { ClipScheduler, type ScheduleResult } from './clip-scheduler.js';
+import { AccountSlots } from './account-slot.js';
 import { produceClip } from './produce-clip.js';
 import { ProgressTracker } from './progress.js';
 
@@ -29,12 +30,14 @@ export async function generateClipsBatch(input: BatchInput): Promise<BatchSummar
 
   progress.stage('generating');
   const started = Date.now();
+  // Clips at a provider account with a limit across jobs wait their turn there.
+  const slots = new AccountSlots(settings);
   const scheduler = new ClipScheduler({
     clips: planned.map((p) => p.clip),
     concurrency: () => input.concurrency,
     ledger,
     estimateOf: (clipIndex) => estimates.get(clipIndex) ?? 0,
-    produce: (clip) => produceClip(jobId, clip, settings),
+    produce: (clip) => produceClip(jobId, clip, settings, slots),
     onStart: () => progress.clipStarted(),
     onEnd: (outcome) =>
       outcome.ok ? progress.clipSucceeded(outcome.clip.costMicroUsd) : progress.clipFailed(outcome.failure.costMicroUsd),

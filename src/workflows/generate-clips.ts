@@ -16,6 +16,7 @@ import { runInBatches } from './batched-job.js';
 import { BudgetLedger } from './budget-ledger.js';
 import { ClipScheduler, type ScheduleResult } from './clip-scheduler.js';
 import { failIfTooFew, failWithCause, handleRaiseBudget } from './job-rules.js';
+import { AccountSlots } from './account-slot.js';
 import { produceClip } from './produce-clip.js';
 import { refuseBatchedRedo, splitRedo } from './redo.js';
 import { ProgressTracker } from './progress.js';
@@ -66,12 +67,14 @@ async function runInOneWorkflow(job: ValidJob, settings: JobSettings): Promise<G
 
   progress.stage('generating');
   const started = Date.now();
+  // Clips at a provider account with a limit across jobs wait their turn there.
+  const slots = new AccountSlots(settings);
   const scheduler = new ClipScheduler({
     clips: toMake,
     concurrency: () => settings.concurrency,
     ledger,
     estimateOf: (clipIndex) => budget.perClipMicroUsd[clipIndex] ?? 0,
-    produce: (clip) => produceClip(job.jobId, clip, settings),
+    produce: (clip) => produceClip(job.jobId, clip, settings, slots),
     onStart: () => progress.clipStarted(),
     onEnd: (outcome) =>
       outcome.ok ? progress.clipSucceeded(outcome.clip.costMicroUsd) : progress.clipFailed(outcome.failure.costMicroUsd),

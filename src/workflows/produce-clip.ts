@@ -1,7 +1,7 @@
 import type { JobSettings } from '../shared/activity-io.js';
 import { describeClipFailure, FailureType, wantsFallback } from '../shared/failures.js';
 import type { ClipFailure, ClipPrompt, FallbackNote } from '../shared/model.js';
-import { withAccountSlot } from './account-slot.js';
+import type { AccountSlots } from './account-slot.js';
 import { generationActivities, imageActivities } from './activity-options.js';
 import type { ClipOutcome } from './clip-scheduler.js';
 
@@ -11,7 +11,7 @@ import type { ClipOutcome } from './clip-scheduler.js';
  * it, within the clip's one budget reservation.
  * Never throws: the outcome says how it went.
  */
-export async function produceClip(jobId: string, clip: ClipPrompt, settings: JobSettings): Promise<ClipOutcome> {
+export async function produceClip(jobId: string, clip: ClipPrompt, settings: JobSettings, slots: AccountSlots): Promise<ClipOutcome> {
   let imageUri: string | undefined;
   let imageNote: string | undefined;
   if (clip.sceneReferenceUrl) {
@@ -47,7 +47,7 @@ export async function produceClip(jobId: string, clip: ClipPrompt, settings: Job
       };
       // The summary names the provider only when it is not the job's, as it read before fallbacks across providers.
       const label = provider === settings.provider ? model : `${provider} · ${model}`;
-      const made = await withAccountSlot(settings, provider, clip.clipIndex, () =>
+      const made = await slots.within(provider, clip.clipIndex, () =>
         generationActivities(settings, clip.clipIndex, label).generateClip(input),
       );
       return { ok: true, clip: fallback ? { ...made, fallback } : made };
