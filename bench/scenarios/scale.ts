@@ -3,6 +3,7 @@
  * L = 100 ms. A job past one batch runs in child workflows; every workflow of the job (the parent
  * and each batch) is read for its events and its largest payload.
  */
+import { rm } from 'node:fs/promises';
 import { createClipflowClient } from '../../src/client.js';
 import { loadConfig } from '../../src/config/index.js';
 import { createStore } from '../../src/store/create-store.js';
@@ -127,5 +128,8 @@ async function runOne(bench: Bench, log: (line: string) => void, params: ScalePa
   } finally {
     clearInterval(sampler);
     await stopChild(worker);
+    // Measured: the clips go, or the next job would not fit on the disk (20,000 sample clips and
+    // their posters take about 26 GB).
+    if (env.OUTPUT_DIR) await rm(env.OUTPUT_DIR, { recursive: true, force: true });
   }
 }
